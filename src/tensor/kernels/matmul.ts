@@ -1,0 +1,2 @@
+// placeholder: filled in by the kernel work for issue 2
+export {};

@@ -1,0 +1,149 @@
+/**
+ * Shapes, strides, NumPy broadcasting and axis normalisation (DESIGN.md §1 tensor/, §7).
+ * Every helper validates and names the offending argument.
+ */
+
+export type Shape = readonly number[];
+
+/** Number of elements of `shape` (1 for a scalar). */
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major (C-order) strides of a contiguous array of `shape`, in elements. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/** Validates a user-supplied shape: an array of non-negative integers. */
+export function checkShape(shape: unknown, argName = "shape"): number[] {
+  if (!Array.isArray(shape)) {
+    throw new TypeError(
+      `${argName}: expected an array of non-negative integers, got ${typeof shape}`,
+    );
+  }
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
+      throw new RangeError(
+        `${argName}[${i}]: expected a non-negative integer dimension, got ${String(d)} in ${JSON.stringify(shape)}`,
+      );
+    }
+  }
+  return shape.slice() as number[];
+}
+
+/** NumPy broadcasting of two shapes; the error names both shapes and the operation. */
+export function broadcastShapes(a: Shape, b: Shape, opName = "broadcast"): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = i < n - a.length ? 1 : a[i - (n - a.length)]!;
+    const db = i < n - b.length ? 1 : b[i - (n - b.length)]!;
+    if (da === db || db === 1) out[i] = da;
+    else if (da === 1) out[i] = db;
+    else {
+      throw new RangeError(
+        `${opName}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together ` +
+          `(dimension ${i} of the aligned shapes: ${da} vs ${db})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Broadcasts any number of shapes. */
+export function broadcastAll(shapes: readonly Shape[], opName = "broadcast"): number[] {
+  let out: number[] = [];
+  for (const s of shapes) out = broadcastShapes(out, s, opName);
+  return out;
+}
+
+/**
+ * Strides that read an array of (`shape`, `strides`) as if broadcast to `target`:
+ * broadcast dimensions get stride 0. Throws if `shape` does not broadcast to `target`.
+ */
+export function broadcastStrides(
+  shape: Shape,
+  strides: readonly number[],
+  target: Shape,
+  opName = "broadcastTo",
+): number[] {
+  const offset = target.length - shape.length;
+  if (offset < 0) {
+    throw new RangeError(
+      `${opName}: cannot broadcast shape ${formatShape(shape)} to ${formatShape(target)} (more dimensions)`,
+    );
+  }
+  const out = new Array<number>(target.length).fill(0);
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    const t = target[i + offset]!;
+    if (d === t) out[i + offset] = strides[i]!;
+    else if (d === 1) out[i + offset] = 0;
+    else {
+      throw new RangeError(
+        `${opName}: cannot broadcast shape ${formatShape(shape)} to ${formatShape(target)} ` +
+          `(dimension ${i}: ${d} vs ${t})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Normalises a possibly negative axis; the error names the argument and the rank. */
+export function normalizeAxis(axis: number, ndim: number, argName = "axis"): number {
+  if (typeof axis !== "number" || !Number.isInteger(axis)) {
+    throw new TypeError(`${argName}: expected an integer axis, got ${String(axis)}`);
+  }
+  if (axis < -ndim || axis >= ndim) {
+    throw new RangeError(
+      `${argName}: axis ${axis} is out of range for an array of rank ${ndim} (valid: ${-ndim}..${ndim - 1})`,
+    );
+  }
+  return axis < 0 ? axis + ndim : axis;
+}
+
+/**
+ * Normalises an axis argument (undefined = all axes, a number, or a list) to a sorted
+ * list of distinct non-negative axes.
+ */
+export function normalizeAxes(
+  axes: number | readonly number[] | undefined | null,
+  ndim: number,
+  argName = "axis",
+): number[] {
+  if (axes === undefined || axes === null) return Array.from({ length: ndim }, (_, i) => i);
+  const list = typeof axes === "number" ? [axes] : axes;
+  if (!Array.isArray(list)) {
+    throw new TypeError(`${argName}: expected a number or an array of numbers, got ${typeof axes}`);
+  }
+  const out = list.map((a) => normalizeAxis(a, ndim, argName));
+  const seen = new Set<number>();
+  for (const a of out) {
+    if (seen.has(a))
+      throw new RangeError(
+        `${argName}: axis ${a} appears more than once in ${JSON.stringify(list)}`,
+      );
+    seen.add(a);
+  }
+  return out.sort((x, y) => x - y);
+}
