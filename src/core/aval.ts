@@ -1,0 +1,29 @@
+/**
+ * Abstract values (DESIGN.md §2): the shape and dtype a value has, which is all that
+ * shape rules and the staging interpreter see.
+ */
+import type { DType } from "../tensor/dtype.js";
+import { formatShape, shapesEqual, type Shape } from "../tensor/shape.js";
+
+export class ShapedArray {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  constructor(shape: Shape, dtype: DType) {
+    this.shape = Object.freeze(shape.slice());
+    this.dtype = dtype;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    let n = 1;
+    for (const d of this.shape) n *= d;
+    return n;
+  }
+  equals(other: ShapedArray): boolean {
+    return this.dtype === other.dtype && shapesEqual(this.shape, other.shape);
+  }
+  toString(): string {
+    return `${this.dtype}${formatShape(this.shape)}`;
+  }
+}

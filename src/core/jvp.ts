@@ -1,0 +1,58 @@
+/**
+ * The JVP interpreter (DESIGN.md §2): forward mode with symbolic zero tangents (null).
+ * Tracers of other traces are constants with zero tangent; rules run under the parent.
+ */
+import { isFloat } from "../tensor/dtype.js";
+import { ShapedArray } from "./aval.js";
+import { Tensor, Tracer } from "./tensor.js";
+import { Trace, bind, withTrace, type Primitive, type Tangent } from "./trace.js";
+
+export class JVPTracer extends Tracer {
+  constructor(
+    readonly trace: JVPTrace,
+    readonly primal: Tensor,
+    readonly tangent: Tangent,
+  ) {
+    super();
+  }
+  get aval(): ShapedArray {
+    return this.primal.aval;
+  }
+  concrete(reason: string) {
+    return this.primal.concrete(reason);
+  }
+}
+
+export class JVPTrace extends Trace {
+  readonly kind = "jvp";
+  constructor(parent: Trace) {
+    super(parent);
+  }
+  /** Wraps a primal and its tangent as a tracer of this trace. */
+  lift(primal: Tensor, tangent: Tangent): Tensor {
+    return new JVPTracer(this, primal, tangent);
+  }
+  /** The (primal, tangent) pair of `x` as seen from this trace. */
+  unpack(x: Tensor): [Tensor, Tangent] {
+    if (x instanceof JVPTracer && x.trace === this) return [x.primal, x.tangent];
+    return [x, null];
+  }
+  processPrimitive(prim: Primitive, inputs: Tensor[], params: unknown): Tensor[] {
+    const primals: Tensor[] = [];
+    const tangents: Tangent[] = [];
+    for (const x of inputs) {
+      const [p, t] = this.unpack(x);
+      primals.push(p);
+      tangents.push(t);
+    }
+    const parent = this.parent!;
+    if (tangents.every((t) => t === null)) {
+      return withTrace(parent, () => bind(prim, primals, params));
+    }
+    const [outs, touts] = withTrace(parent, () => prim.jvp(primals, tangents, params));
+    return outs.map((o, i) => {
+      const t = touts[i] ?? null;
+      return t === null || !isFloat(o.dtype) ? o : new JVPTracer(this, o, t);
+    });
+  }
+}

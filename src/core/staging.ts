@@ -1,0 +1,99 @@
+/**
+ * The staging interpreter (DESIGN.md §2): records equations that touch its own tracers
+ * into IR and hands everything else to its parent (partial evaluation). The same trace
+ * serves linearize (tangents are its tracers), makeIR and jit (arguments are its tracers)
+ * and nested switching. Values it did not create become IR constants.
+ */
+import { ShapedArray } from "./aval.js";
+import { IR, Var, type Eqn } from "./ir.js";
+import { ConcretizationError, Tensor, Tracer } from "./tensor.js";
+import { Trace, bind, withTrace, type Primitive } from "./trace.js";
+
+export class StagingTracer extends Tracer {
+  constructor(
+    readonly trace: StagingTrace,
+    readonly aval: ShapedArray,
+    readonly v: Var,
+  ) {
+    super();
+  }
+  concrete(reason: string): never {
+    throw new ConcretizationError(reason, this.aval, this.trace.purpose);
+  }
+}
+
+export class StagingTrace extends Trace {
+  readonly kind = "staging";
+  private readonly eqns: Eqn[] = [];
+  private readonly constVars = new Map<Tensor, Var>();
+
+  constructor(
+    parent: Trace,
+    /** Words for error messages: who is staging ("makeIR", "jit", "reverse mode"...). */
+    readonly purpose = "staging",
+  ) {
+    super(parent);
+  }
+
+  /** A fresh abstract argument of this trace. */
+  newArg(aval: ShapedArray): StagingTracer {
+    return new StagingTracer(this, aval, new Var(aval));
+  }
+
+  private varOf(x: Tensor): Var {
+    if (x instanceof StagingTracer && x.trace === this) return x.v;
+    let v = this.constVars.get(x);
+    if (v === undefined) {
+      v = new Var(x.aval);
+      this.constVars.set(x, v);
+    }
+    return v;
+  }
+
+  processPrimitive(prim: Primitive, inputs: Tensor[], params: unknown): Tensor[] {
+    if (!inputs.some((x) => this.owns(x))) {
+      return withTrace(this.parent!, () => bind(prim, inputs, params));
+    }
+    const inVars = inputs.map((x) => this.varOf(x));
+    const avals = prim.abstractEval(
+      inVars.map((v) => v.aval),
+      params,
+    );
+    const outs = avals.map((a) => this.newArg(a));
+    this.eqns.push({ prim, params, inputs: inVars, outputs: outs.map((o) => o.v) });
+    return outs;
+  }
+
+  /**
+   * The IR from `inputs` (tracers made by `newArg`) to `outputs`, keeping only the
+   * equations the outputs need. Outputs that are not tracers of this trace become constants.
+   */
+  build(inputs: readonly StagingTracer[], outputs: readonly Tensor[]): IR {
+    const outVars = outputs.map((o) => this.varOf(o));
+    const live = new Set<Var>(outVars);
+    const kept: Eqn[] = [];
+    for (let k = this.eqns.length - 1; k >= 0; k--) {
+      const e = this.eqns[k]!;
+      if (e.outputs.some((v) => live.has(v))) {
+        kept.push(e);
+        for (const v of e.inputs) live.add(v);
+      }
+    }
+    kept.reverse();
+    const constVars: Var[] = [];
+    const consts: Tensor[] = [];
+    for (const [t, v] of this.constVars) {
+      if (live.has(v)) {
+        constVars.push(v);
+        consts.push(t);
+      }
+    }
+    return new IR(
+      inputs.map((t) => t.v),
+      constVars,
+      consts,
+      kept,
+      outVars,
+    );
+  }
+}

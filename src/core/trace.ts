@@ -1,0 +1,101 @@
+/**
+ * Traces and `bind` (DESIGN.md §2). A Trace is an interpreter with a unique identity (its
+ * tag) and a parent. `bind` hands a primitive to the current trace; a trace treats tracers
+ * of other traces as constants and runs rules under its parent, which is what rules out
+ * perturbation confusion. This file never names a primitive.
+ */
+import type { NDArray } from "../tensor/ndarray.js";
+import { ShapedArray } from "./aval.js";
+import { ConcreteTensor, Tensor, Tracer } from "./tensor.js";
+
+/** A tangent or cotangent: a tensor, or null for a symbolic zero. */
+export type Tangent = Tensor | null;
+
+/** Marks an input of a linear equation that the transpose rule must produce a cotangent for. */
+export class LinearInput {
+  constructor(readonly aval: ShapedArray) {}
+}
+
+/** Everything the interpreters know about one primitive (see primitives/ for instances). */
+export interface Primitive<P = any> {
+  readonly name: string;
+  /** Evaluation on concrete arrays. */
+  impl(inputs: NDArray[], params: P): NDArray[];
+  /** Output shapes and dtypes (also validates inputs). */
+  abstractEval(inputs: ShapedArray[], params: P): ShapedArray[];
+  /** Forward-mode rule, written with nestgrad ops: (primals, tangents) -> (outputs, output tangents). */
+  jvp(primals: Tensor[], tangents: Tangent[], params: P): [Tensor[], Tangent[]];
+  /** Transpose rule of a primitive that is linear in its LinearInput arguments. */
+  transpose?(cts: Tangent[], inputs: (Tensor | LinearInput)[], params: P): Tangent[];
+  /** Formats params for IR printing. */
+  formatParams?(params: P): string;
+}
+
+let traceCounter = 0;
+
+export abstract class Trace {
+  /** Unique, increasing id: identity of the trace is the perturbation tag. */
+  readonly id = ++traceCounter;
+  constructor(readonly parent: Trace | null) {}
+  abstract processPrimitive(prim: Primitive, inputs: Tensor[], params: unknown): Tensor[];
+  abstract readonly kind: string;
+  toString(): string {
+    return `${this.kind}#${this.id}`;
+  }
+  /** True when `t` is a tracer of this very trace. */
+  owns(t: Tensor): boolean {
+    return t instanceof Tracer && t.trace === this;
+  }
+}
+
+/** The base interpreter: evaluates primitives on concrete arrays. */
+export class EvalTrace extends Trace {
+  readonly kind = "eval";
+  constructor() {
+    super(null);
+  }
+  processPrimitive(prim: Primitive, inputs: Tensor[], params: unknown): Tensor[] {
+    const arrays = inputs.map((x, i) => {
+      if (x instanceof ConcreteTensor) return x.value;
+      throw new Error(
+        `${prim.name}: input ${i} is a tracer of ${(x as Tracer).trace} used after its transform ended ` +
+          `(a leaked tracer: a value from inside grad/jvp/jit was stored and used outside it)`,
+      );
+    });
+    return prim.impl(arrays, params).map((a) => new ConcreteTensor(a));
+  }
+}
+
+export const evalTrace = new EvalTrace();
+let current: Trace = evalTrace;
+
+export function currentTrace(): Trace {
+  return current;
+}
+
+/** Runs `fn` with `trace` as the current trace. */
+export function withTrace<T>(trace: Trace, fn: () => T): T {
+  const saved = current;
+  current = trace;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
+
+/** Applies a primitive through the current interpreter. */
+export function bind(prim: Primitive, inputs: Tensor[], params: unknown = {}): Tensor[] {
+  return current.processPrimitive(prim, inputs, params);
+}
+
+/** `bind` for a primitive with a single output. */
+export function bind1(prim: Primitive, inputs: Tensor[], params: unknown = {}): Tensor {
+  return current.processPrimitive(prim, inputs, params)[0]!;
+}
+
+/** True when `trace` is `ancestor` or lies below it. */
+export function isDescendant(trace: Trace, ancestor: Trace): boolean {
+  for (let t: Trace | null = trace; t; t = t.parent) if (t === ancestor) return true;
+  return false;
+}

@@ -1,0 +1,11 @@
+/**
+ * Elementwise absolute value. d abs(x) = sign(x) dx (0 at x = 0).
+ * @example ng.abs(ng.array([0.5, 1.5]))
+ */
+import * as K from "../tensor/index.js";
+import { defineUnary, unaryOp } from "./unary.js";
+import { mul } from "./mul.js";
+import { sign } from "./sign.js";
+
+export const absP = defineUnary("abs", K.abs, (x, _y, t) => mul(t, sign(x)), { dtype: "same", domain: [-2, 2] });
+export const abs = unaryOp(absP);

@@ -1,0 +1,50 @@
+/**
+ * Broadcasting to a larger shape (NumPy rules). Linear; the transpose sums the cotangent
+ * over the broadcast dimensions: d broadcastTo(x) = broadcastTo(dx), transpose = sum.
+ * @example ng.broadcastTo(ng.array([1, 2]), [3, 2])
+ */
+import type { Tensor } from "../core/tensor.js";
+import { bind1, type Tangent } from "../core/trace.js";
+import * as K from "../tensor/index.js";
+import { broadcastStrides, checkShape, contiguousStrides, shapesEqual } from "../tensor/shape.js";
+import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
+import { toTensor, type TensorLike } from "./convert.js";
+import { reshape } from "./reshape.js";
+import { sum } from "./sum.js";
+
+interface Params {
+  shape: number[];
+}
+
+export const broadcastToP: DefinedPrimitive<Params, "broadcastTo"> = defineSingle<Params, "broadcastTo">("broadcastTo", {
+  linear: true,
+  impl: ([x], { shape }) => K.broadcastTo(x!, shape),
+  abstractEval: ([x], { shape }) => {
+    broadcastStrides(x!.shape, contiguousStrides(x!.shape), shape, "broadcastTo");
+    return aval(shape, x!.dtype);
+  },
+  jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(broadcastToP, [x!], p), t && bind1(broadcastToP, [t], p)],
+  // Sum over the new leading axes and over axes where the input had size 1.
+  transpose: (ct, [x], { shape }) => {
+    const inShape = (x as { aval: { shape: readonly number[] } }).aval.shape;
+    const lead = shape.length - inShape.length;
+    const axes: number[] = [];
+    for (let i = 0; i < shape.length; i++) {
+      if (i < lead || (inShape[i - lead] === 1 && shape[i] !== 1)) axes.push(i);
+    }
+    return [reshape(sum(ct, axes), inShape as number[])];
+  },
+  testSpec: {
+    cases: [
+      { inputs: [{ shape: [3] }], params: { shape: [2, 3] } },
+      { inputs: [{ shape: [2, 1] }], params: { shape: [2, 2, 3] } },
+    ],
+  },
+});
+
+/** Broadcasts `x` to `shape` (NumPy rules); error names both shapes. */
+export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
+  const t = toTensor(x, "broadcastTo: x");
+  const s = checkShape(shape, "broadcastTo: shape");
+  return shapesEqual(t.shape, s) ? t : bind1(broadcastToP, [t], { shape: s });
+}

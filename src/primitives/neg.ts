@@ -1,0 +1,22 @@
+/**
+ * Elementwise negation. Linear: d(-x) = -dx, and its transpose is itself.
+ * @example ng.neg(ng.array([1, -2]))
+ */
+import * as K from "../tensor/index.js";
+import { bind1 } from "../core/trace.js";
+import { aval, defineSingle } from "./define.js";
+import { toTensor, type TensorLike } from "./convert.js";
+import { unaryDType } from "./unary.js";
+
+export const negP = defineSingle<Record<string, never>, "neg">("neg", {
+  linear: true,
+  impl: ([x]) => K.neg(x!),
+  abstractEval: ([x]) => aval(x!.shape, unaryDType("same", x!.dtype)),
+  jvp: ([x], [t]) => [neg(x!), t && neg(t)],
+  transpose: (ct) => [neg(ct)],
+  testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: {} }] },
+});
+
+export function neg(x: TensorLike): ReturnType<typeof bind1> {
+  return bind1(negP, [toTensor(x, "neg: x")]);
+}

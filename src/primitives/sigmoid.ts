@@ -1,0 +1,11 @@
+/**
+ * Elementwise logistic sigmoid 1/(1+e^-x), stable for large abs(x). dσ = σ(1-σ) dx.
+ * @example ng.sigmoid(ng.array([0.5, 1.5]))
+ */
+import * as K from "../tensor/index.js";
+import { defineUnary, unaryOp } from "./unary.js";
+import { mul } from "./mul.js";
+import { sub } from "./sub.js";
+
+export const sigmoidP = defineUnary("sigmoid", K.sigmoid, (_x, y, t) => mul(t, mul(y, sub(1, y))), { dtype: "float", domain: [-4, 4] });
+export const sigmoid = unaryOp(sigmoidP);

@@ -1,0 +1,11 @@
+/**
+ * Elementwise sine. d sin(x) = cos(x) dx.
+ * @example ng.sin(ng.array([0.5, 1.5]))
+ */
+import * as K from "../tensor/index.js";
+import { defineUnary, unaryOp } from "./unary.js";
+import { cos } from "./cos.js";
+import { mul } from "./mul.js";
+
+export const sinP = defineUnary("sin", K.sin, (x, _y, t) => mul(t, cos(x)), { dtype: "float", domain: [-3, 3] });
+export const sin = unaryOp(sinP);

@@ -1,0 +1,11 @@
+/**
+ * Elementwise square root. d sqrt(x) = dx / (2 sqrt(x)).
+ * @example ng.sqrt(ng.array([0.5, 1.5]))
+ */
+import * as K from "../tensor/index.js";
+import { defineUnary, unaryOp } from "./unary.js";
+import { div } from "./div.js";
+import { mul } from "./mul.js";
+
+export const sqrtP = defineUnary("sqrt", K.sqrt, (_x, y, t) => div(t, mul(y, 2)), { dtype: "float", domain: [0.2, 3] });
+export const sqrt = unaryOp(sqrtP);

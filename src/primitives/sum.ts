@@ -1,0 +1,52 @@
+/**
+ * Sum over axes (all by default), optionally keeping reduced axes as size 1. Linear;
+ * the transpose broadcasts the cotangent back over the reduced axes.
+ * @example ng.sum(ng.array([[1, 2], [3, 4]]), 0) // [4, 6]
+ */
+import type { Tensor } from "../core/tensor.js";
+import { bind1, type Tangent } from "../core/trace.js";
+import * as K from "../tensor/index.js";
+import { normalizeAxes } from "../tensor/shape.js";
+import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
+import { toTensor, type TensorLike } from "./convert.js";
+import { broadcastTo } from "./broadcast_to.js";
+import { reshape } from "./reshape.js";
+
+export interface ReduceParams {
+  axes: number[];
+  keepdims: boolean;
+}
+
+/** Shape after reducing `axes` (keepdims keeps them as 1). */
+export function reducedShape(shape: readonly number[], axes: readonly number[], keepdims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepdims) out.push(1);
+  });
+  return out;
+}
+
+export const sumP: DefinedPrimitive<ReduceParams, "sum"> = defineSingle<ReduceParams, "sum">("sum", {
+  linear: true,
+  impl: ([x], { axes, keepdims }) => K.sum(x!, axes, keepdims),
+  abstractEval: ([x], { axes, keepdims }) =>
+    aval(reducedShape(x!.shape, axes, keepdims), x!.dtype === "bool" ? "int32" : x!.dtype),
+  jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(sumP, [x!], p), t && bind1(sumP, [t], p)],
+  transpose: (ct, [x], { axes }) => {
+    const shape = (x as { aval: { shape: readonly number[] } }).aval.shape;
+    return [broadcastTo(reshape(ct, reducedShape(shape, axes, true)), shape)];
+  },
+  testSpec: {
+    cases: [
+      { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },
+      { inputs: [{ shape: [2, 3, 2] }], params: { axes: [1], keepdims: true } },
+    ],
+  },
+});
+
+/** Sum over `axis` (number, list, or all when omitted). */
+export function sum(x: TensorLike, axis?: number | readonly number[] | null, keepdims = false): Tensor {
+  const t = toTensor(x, "sum: x");
+  return bind1(sumP, [t], { axes: normalizeAxes(axis, t.ndim, "sum: axis"), keepdims });
+}

@@ -1,0 +1,66 @@
+/**
+ * The elementwise unary family (DESIGN.md §3): shared plumbing for primitives of the form
+ * y = f(x). Each primitive file supplies its kernel, dtype rule and JVP rule.
+ */
+import type { ShapedArray } from "../core/aval.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1, type Tangent } from "../core/trace.js";
+import { toFloat, type DType } from "../tensor/dtype.js";
+import type { NDArray } from "../tensor/ndarray.js";
+import { aval, defineSingle, type DefinedPrimitive, type TestSpec } from "./define.js";
+import { toTensor, type TensorLike } from "./convert.js";
+
+export type UnaryParams = Record<string, never>;
+
+export interface UnaryOptions {
+  /** Output dtype from input dtype: "float" (int/bool compute in float32) or "same" (bool -> int32). */
+  dtype: "float" | "same" | "bool";
+  /** Domain the test draws inputs from (default [-2, 2]). */
+  domain?: [number, number];
+  /** No derivative (floor, sign, ...): tangents are zero. */
+  nonDifferentiable?: boolean;
+  order?: number;
+}
+
+export function unaryDType(kind: "float" | "same" | "bool", d: DType): DType {
+  if (kind === "bool") return "bool";
+  if (kind === "float") return toFloat(d);
+  return d === "bool" ? "int32" : d;
+}
+
+/**
+ * Defines y = kernel(x) with JVP `tangent(x, y, t)` (t is never null when it is called).
+ */
+export function defineUnary<N extends string>(
+  name: N,
+  kernel: (x: NDArray) => NDArray,
+  tangent: ((x: Tensor, y: Tensor, t: Tensor) => Tensor) | null,
+  options: UnaryOptions,
+): DefinedPrimitive<UnaryParams, N> {
+  const testSpec: TestSpec<UnaryParams> = options.nonDifferentiable
+    ? { cases: [{ inputs: [{ shape: [2, 3], domain: options.domain ?? [-2, 2] }], params: {} }], nonDifferentiable: true }
+    : {
+        cases: [
+          { inputs: [{ shape: [3], domain: options.domain ?? [-2, 2] }], params: {} },
+          { inputs: [{ shape: [2, 3], domain: options.domain ?? [-2, 2] }], params: {} },
+        ],
+        order: options.order ?? 2,
+      };
+  let self: DefinedPrimitive<UnaryParams, N>;
+  const prim = defineSingle<UnaryParams, N>(name, {
+    impl: ([x]) => kernel(x!),
+    abstractEval: ([x]: ShapedArray[]) => aval(x!.shape, unaryDType(options.dtype, x!.dtype)),
+    jvp: ([x], [t]): [Tensor, Tangent] => {
+      const y = bind1(self, [x!]);
+      return [y, t && tangent ? tangent(x!, y, t) : null];
+    },
+    testSpec,
+  });
+  self = prim;
+  return prim;
+}
+
+/** The user-facing function of a unary primitive. */
+export function unaryOp(prim: DefinedPrimitive<UnaryParams>): (x: TensorLike) => Tensor {
+  return (x) => bind1(prim, [toTensor(x, `${prim.name}: x`)], {});
+}

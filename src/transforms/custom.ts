@@ -1,0 +1,201 @@
+/**
+ * User-defined derivative rules (DESIGN.md §5): `customJvp` and `customVjp`. Both are
+ * higher-order primitives whose rules call the user's functions, which are written in
+ * nestgrad ops, so functions with custom rules differentiate again to any order. Unlike
+ * JAX, a customVjp function can also be forward-differentiated: its tangent map is the
+ * transpose of the user's (linear) backward function, obtained by reverse mode on it.
+ */
+import { ShapedArray } from "../core/aval.js";
+import { ConcreteTensor, Tensor } from "../core/tensor.js";
+import { unflatten, type TreeDef } from "../core/tree.js";
+import { bind, evalTrace, withTrace, type Tangent } from "../core/trace.js";
+import { formatShape, shapesEqual } from "../tensor/shape.js";
+import { definePrimitive, type DefinedPrimitive } from "../primitives/define.js";
+import { zerosLike } from "../primitives/zeros_like.js";
+import { cast } from "../primitives/cast.js";
+import { flattenTensors, matchTree, type FlatTree } from "./args.js";
+import { jvp } from "./jvp.js";
+import { stageFlat } from "./make_ir.js";
+import { vjp } from "./vjp.js";
+
+type FlatFn = (xs: Tensor[]) => Tensor[];
+
+/** Output avals of a flat function, found by staging it. */
+function outputAvals(fn: FlatFn, avals: ShapedArray[]): ShapedArray[] {
+  const dummies = avals.map((a) => ({ aval: a }) as Tensor);
+  return withTrace(evalTrace, () => stageFlat(fn, dummies, "a custom rule's shape inference")).outVars.map((v) => v.aval);
+}
+
+function checkTangents(what: string, outs: readonly Tensor[], touts: readonly Tensor[], paths: readonly string[]): void {
+  if (touts.length !== outs.length) {
+    throw new TypeError(`${what}: returned ${touts.length} tangent leaves for ${outs.length} outputs`);
+  }
+  touts.forEach((t, i) => {
+    if (!shapesEqual(t.shape, outs[i]!.shape)) {
+      throw new RangeError(
+        `${what}: tangent of output${paths[i] ?? ""} has shape ${formatShape(t.shape)}, expected ${formatShape(outs[i]!.shape)}`,
+      );
+    }
+  });
+}
+
+interface CustomJvpParams {
+  fn: FlatFn;
+  rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor[], Tensor[]];
+  paths: string[];
+}
+
+const customJvpCallP: DefinedPrimitive<CustomJvpParams, "customJvpCall"> = definePrimitive<CustomJvpParams, "customJvpCall">({
+  name: "customJvpCall",
+  impl: (xs, { fn }) => withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) => t.concrete("customJvp")),
+  abstractEval: (avals, { fn }) => outputAvals(fn, avals),
+  jvp: (primals, tangents, { rule, paths }) => {
+    const [outs, touts] = rule(primals, tangents.map((t, i) => t ?? zerosLike(primals[i]!)));
+    checkTangents("customJvp: the JVP rule", outs, touts, paths);
+    return [outs, touts.map((t, i) => (t.dtype === outs[i]!.dtype ? t : cast(t, outs[i]!.dtype)))];
+  },
+  testSpec: { cases: [] },
+});
+
+/**
+ * f with a user-supplied forward-mode rule `rule(primals, tangents) -> [out, tangentOut]`
+ * (both argument lists; the rule is written in nestgrad ops and may be differentiated again).
+ * @example const f = ng.customJvp((x) => ng.log1p(ng.exp(x)), ([x], [t]) => [ng.log1p(ng.exp(x)), ng.mul(t, ng.sigmoid(x))]);
+ */
+export function customJvp<R = any>(
+  f: (...args: any[]) => R,
+  rule: (primals: any[], tangents: any[]) => [R, R],
+): (...args: any[]) => R {
+  if (typeof f !== "function" || typeof rule !== "function") {
+    throw new TypeError("customJvp: expected (f, rule) functions");
+  }
+  return (...args: any[]): R => {
+    const inFlat = flattenTensors(args, "customJvp: argument ");
+    let outDef: TreeDef | undefined;
+    let paths: string[] = [];
+    const fn: FlatFn = (xs) => {
+      const o = flattenTensors(f(...unflatten<unknown[]>(inFlat.def, xs)), "customJvp: output of f");
+      outDef = o.def;
+      paths = o.paths;
+      return o.leaves;
+    };
+    const flatRule = (ps: Tensor[], ts: Tensor[]): [Tensor[], Tensor[]] => {
+      const [out, tout] = rule(unflatten(inFlat.def, ps), unflatten(inFlat.def, ts));
+      const o = flattenTensors(out, "customJvp: rule output");
+      const t = matchTree(o, tout, "customJvp: rule tangent output", "rule primal output");
+      return [o.leaves, t];
+    };
+    const outs = bind(customJvpCallP, inFlat.leaves, { fn, rule: flatRule, paths } satisfies CustomJvpParams);
+    outDef ??= flattenTensors(fn(inFlat.leaves), "customJvp: output of f").def;
+    return unflatten<R>(outDef, outs);
+  };
+}
+
+interface CustomVjpParams {
+  fn: FlatFn;
+  fwd: (xs: Tensor[]) => [Tensor[], Tensor[]];
+  bwd: (res: Tensor[], cts: Tensor[]) => Tensor[];
+  nres: number;
+}
+
+interface LinearParams {
+  bwd: (res: Tensor[], cts: Tensor[]) => Tensor[];
+  nres: number;
+  outAvals: ShapedArray[];
+}
+
+/** Forward tangent map of a customVjp function: the transpose of ct -> bwd(res, ct). */
+function forwardFromBwd(p: LinearParams, res: Tensor[], ts: Tensor[]): Tensor[] {
+  const zeros = p.outAvals.map((a) => zerosLike(a));
+  const [, pullback] = vjp((cts: Tensor[]) => p.bwd(res, cts), zeros);
+  return pullback(ts)[0] as Tensor[];
+}
+
+const customVjpLinearP: DefinedPrimitive<LinearParams, "customVjpLinear"> = definePrimitive<LinearParams, "customVjpLinear">({
+  name: "customVjpLinear",
+  linear: true,
+  impl: (xs, p) =>
+    withTrace(evalTrace, () => {
+      const ts = xs.map((x) => new ConcreteTensor(x));
+      return forwardFromBwd(p, ts.slice(0, p.nres), ts.slice(p.nres)).map((t) => t.concrete("customVjp"));
+    }),
+  abstractEval: (_avals, p) => p.outAvals,
+  // Linear in the tangents, nonlinear in the residuals: differentiate the forward map itself.
+  jvp: (primals, tangents, p) => {
+    const res = primals.slice(0, p.nres);
+    const ts = primals.slice(p.nres);
+    const dres = tangents.slice(0, p.nres).map((t, i) => t ?? zerosLike(res[i]!));
+    const dts = tangents.slice(p.nres).map((t, i) => t ?? zerosLike(ts[i]!));
+    const [out, tout] = jvp((r: Tensor[], t: Tensor[]) => forwardFromBwd(p, r, t), [res, ts], [dres, dts]);
+    return [out as Tensor[], tout as Tangent[]];
+  },
+  transpose: (cts, inputs, p) => {
+    const res = inputs.slice(0, p.nres) as Tensor[];
+    const ctsFull = cts.map((c, i) => c ?? zerosLike(p.outAvals[i]!));
+    const back = p.bwd(res, ctsFull);
+    return [...res.map(() => null), ...back];
+  },
+  testSpec: { cases: [] },
+});
+
+const customVjpCallP: DefinedPrimitive<CustomVjpParams, "customVjpCall"> = definePrimitive<CustomVjpParams, "customVjpCall">({
+  name: "customVjpCall",
+  impl: (xs, { fn }) => withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) => t.concrete("customVjp")),
+  abstractEval: (avals, { fn }) => outputAvals(fn, avals),
+  jvp: (primals, tangents, p) => {
+    const [outs, res] = p.fwd(primals);
+    const ts = tangents.map((t, i) => t ?? zerosLike(primals[i]!));
+    const lp: LinearParams = { bwd: p.bwd, nres: res.length, outAvals: outs.map((o) => o.aval) };
+    return [outs, bind(customVjpLinearP, [...res, ...ts], lp)];
+  },
+  testSpec: { cases: [] },
+});
+
+/**
+ * f with a user-supplied reverse-mode rule: `fwd(...args) -> [out, residuals]` and
+ * `bwd(residuals, ctOut) -> [ct for each argument]`, both written in nestgrad ops.
+ * @example const clipGrad = ng.customVjp((x) => x, (x) => [x, null], (_r, g) => [ng.clip(g, -1, 1)]);
+ */
+export function customVjp<R = any>(
+  f: (...args: any[]) => R,
+  fwd: (...args: any[]) => [R, unknown],
+  bwd: (residuals: any, ct: R) => unknown[],
+): (...args: any[]) => R {
+  if (typeof f !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
+    throw new TypeError("customVjp: expected (f, fwd, bwd) functions");
+  }
+  return (...args: any[]): R => {
+    const inFlat = flattenTensors(args, "customVjp: argument ");
+    let outFlat: FlatTree | undefined;
+    let resDef: TreeDef | undefined;
+    const fn: FlatFn = (xs) => {
+      outFlat = flattenTensors(f(...unflatten<unknown[]>(inFlat.def, xs)), "customVjp: output of f");
+      return outFlat.leaves;
+    };
+    const flatFwd = (xs: Tensor[]): [Tensor[], Tensor[]] => {
+      const r = fwd(...unflatten<unknown[]>(inFlat.def, xs));
+      if (!Array.isArray(r) || r.length !== 2) throw new TypeError("customVjp: fwd must return [output, residuals]");
+      const o = flattenTensors(r[0], "customVjp: fwd output");
+      outFlat ??= o;
+      const res = flattenTensors(r[1], "customVjp: residuals");
+      resDef = res.def;
+      return [o.leaves, res.leaves];
+    };
+    const flatBwd = (res: Tensor[], cts: Tensor[]): Tensor[] => {
+      const ctTree = unflatten(outFlat!.def, cts);
+      const back = bwd(unflatten(resDef!, res), ctTree as R);
+      if (!Array.isArray(back) || back.length !== args.length) {
+        throw new TypeError(
+          `customVjp: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(back) ? back.length : typeof back}`,
+        );
+      }
+      const ref: FlatTree = inFlat;
+      return matchTree(ref, back.map((b, i) => b ?? zerosLike(args[i])), "customVjp: bwd cotangent", "arguments").map((c, i) =>
+        c.dtype === ref.leaves[i]!.dtype ? c : cast(c, ref.leaves[i]!.dtype),
+      );
+    };
+    const outs = bind(customVjpCallP, inFlat.leaves, { fn, fwd: flatFwd, bwd: flatBwd, nres: 0 });
+    outFlat ??= flattenTensors(fn(inFlat.leaves), "customVjp: output of f");
+    return unflatten<R>(outFlat.def, outs);
+  };
+}

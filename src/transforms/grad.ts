@@ -1,0 +1,85 @@
+/**
+ * Gradients (DESIGN.md §5): `grad` and `valueAndGrad` with `argnums` and `hasAux`, built
+ * on linearize + transpose (vjp.ts). The output must be a float scalar.
+ */
+import type { Tensor } from "../core/tensor.js";
+import { unflatten } from "../core/tree.js";
+import { isFloat } from "../tensor/dtype.js";
+import { formatShape } from "../tensor/shape.js";
+import { scalar } from "../primitives/convert.js";
+import { checkFloatInputs, flattenTensors, normalizeArgnums } from "./args.js";
+import { linearizeFlat, pullbackFlat } from "./vjp.js";
+
+export interface GradOptions {
+  /** Which positional argument(s) to differentiate (default 0). A list gives a list of gradients. */
+  argnums?: number | readonly number[];
+  /** f returns [value, aux]; aux is passed through undifferentiated. */
+  hasAux?: boolean;
+}
+
+function checkScalarOutput(out: unknown, fname: string): Tensor {
+  const flat = flattenTensors(out, `${fname}: output of f`);
+  if (flat.leaves.length !== 1 || flat.def.kind !== "leaf") {
+    throw new TypeError(`${fname}: f must return a single scalar tensor, got a tree with ${flat.leaves.length} leaves`);
+  }
+  const y = flat.leaves[0]!;
+  if (y.ndim !== 0) {
+    throw new TypeError(
+      `${fname}: f must return a scalar (shape []), got ${y.dtype}${formatShape(y.shape)}; ` +
+        `use ng.vjp or ng.jacrev for non-scalar outputs, or reduce with ng.sum`,
+    );
+  }
+  if (!isFloat(y.dtype)) throw new TypeError(`${fname}: f must return a float scalar, got dtype ${y.dtype}`);
+  return y;
+}
+
+/**
+ * f and its gradient in one pass: returns `[value, grads]` (`[[value, aux], grads]` with hasAux).
+ * @example const [loss, g] = ng.valueAndGrad((w) => ng.sum(ng.square(w)))(w);
+ */
+export function valueAndGrad(f: (...args: any[]) => any, options: GradOptions = {}) {
+  return valueAndGradNamed(f, options, "valueAndGrad");
+}
+
+function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fname: string) {
+  if (typeof f !== "function") throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
+  const { argnums = 0, hasAux = false } = options;
+  return (...args: any[]): [any, any] => {
+    const nums = normalizeArgnums(argnums, args.length, fname);
+    const diffArgs = nums.map((i) => args[i]);
+    const flat = flattenTensors(diffArgs, `${fname}: argument `);
+    checkFloatInputs(flat, fname, "argument ");
+    let aux: unknown;
+    const lin = linearizeFlat((xs) => {
+      const chosen = unflatten<unknown[]>(flat.def, xs);
+      const full = args.slice();
+      nums.forEach((a, k) => (full[a] = chosen[k]));
+      let out = f(...full);
+      if (hasAux) {
+        if (!Array.isArray(out) || out.length !== 2) {
+          throw new TypeError(`${fname}: with hasAux, f must return [value, aux], got ${typeof out}`);
+        }
+        aux = out[1];
+        out = out[0];
+      }
+      return [checkScalarOutput(out, fname)];
+    }, flat.leaves);
+    const y = lin.outs[0]!;
+    const grads = unflatten<unknown[]>(flat.def, pullbackFlat(lin, flat.leaves, [scalar(1, y.dtype)]));
+    const g = typeof argnums === "number" ? grads[0] : grads;
+    return [hasAux ? [y, aux] : y, g];
+  };
+}
+
+/**
+ * The gradient of a scalar function with respect to argument `argnums` (default 0), as a
+ * pytree shaped like that argument (a list of them when argnums is a list).
+ * @example const df = ng.grad((x) => ng.sum(ng.mul(x, x))); df(x) // 2x
+ */
+export function grad(f: (...args: any[]) => any, options: GradOptions = {}) {
+  const vg = valueAndGradNamed(f, options, "grad");
+  return (...args: any[]): any => {
+    const [v, g] = vg(...args);
+    return options.hasAux ? [g, v[1]] : g;
+  };
+}

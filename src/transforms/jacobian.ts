@@ -1,0 +1,133 @@
+/**
+ * Jacobians and second derivatives (DESIGN.md §5): `jacfwd` (one JVP per input element),
+ * `jacrev` (one pullback per output element), `hessian = jacfwd(jacrev(f))` and `hvp`
+ * (forward-over-reverse: one JVP of the gradient). The Jacobian of an output leaf of shape
+ * O with respect to an argument of shape I has shape [...O, ...I].
+ */
+import type { Tensor } from "../core/tensor.js";
+import { unflatten } from "../core/tree.js";
+import { allocate } from "../tensor/dtype.js";
+import { NDArray } from "../tensor/ndarray.js";
+import { fromNDArray } from "../primitives/convert.js";
+import { reshape } from "../primitives/reshape.js";
+import { stack } from "../primitives/concatenate.js";
+import { zerosLike } from "../primitives/zeros_like.js";
+import { checkFloatInputs, flattenTensors, normalizeArgnums, type FlatTree } from "./args.js";
+import { grad } from "./grad.js";
+import { jvp } from "./jvp.js";
+import { linearizeFlat, pullbackFlat } from "./vjp.js";
+
+export interface JacOptions {
+  argnums?: number | readonly number[];
+}
+
+/** The i-th standard basis tensor of x's shape and dtype. */
+function basis(x: Tensor, i: number): Tensor {
+  const data = allocate(x.dtype, x.size);
+  data[i] = 1;
+  return fromNDArray(new NDArray(data, x.shape));
+}
+
+/** Stacks per-element results `parts[k]` (each of shape S) into shape [...S, ...inner] or [...inner, ...S]. */
+function assemble(parts: Tensor[], partShape: readonly number[], inner: readonly number[], innerLast: boolean, like: Tensor): Tensor {
+  if (parts.length === 0) return reshape(zerosLike({ shape: [0], dtype: like.dtype }), innerLast ? [...partShape, ...inner] : [...inner, ...partShape]);
+  const st = stack(parts, innerLast ? partShape.length : 0);
+  return reshape(st, innerLast ? [...partShape, ...inner] : [...inner, ...partShape]);
+}
+
+function selected(args: any[], argnums: number | readonly number[], fname: string) {
+  const nums = normalizeArgnums(argnums, args.length, fname);
+  const flat = flattenTensors(nums.map((i) => args[i]), `${fname}: argument `);
+  checkFloatInputs(flat, fname, "argument ");
+  const call = (f: (...a: any[]) => any, xs: Tensor[]) => {
+    const chosen = unflatten<unknown[]>(flat.def, xs);
+    const full = args.slice();
+    nums.forEach((a, k) => (full[a] = chosen[k]));
+    return f(...full);
+  };
+  return { flat, call };
+}
+
+/** Rebuilds the Jacobian tree: output structure outside, argument structure inside. */
+function jacTree(outFlat: FlatTree, inFlat: FlatTree, blocks: Tensor[][], single: boolean): any {
+  const perOut = blocks.map((row) => {
+    const tree = unflatten<unknown[]>(inFlat.def, row);
+    return single ? tree[0] : tree;
+  });
+  return unflatten(outFlat.def, perOut);
+}
+
+/**
+ * Jacobian by forward mode: one JVP per element of the differentiated arguments.
+ * @example ng.jacfwd((x) => ng.sin(x))(x) // diag(cos x)
+ */
+export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}) {
+  const { argnums = 0 } = options;
+  return (...args: any[]): any => {
+    const { flat, call } = selected(args, argnums, "jacfwd");
+    let outFlat: FlatTree | undefined;
+    // columns[j][o]: derivative of output leaf o along input element (leaf, index) j
+    const blocks: Tensor[][] = [];
+    const perInput: Tensor[][][] = flat.leaves.map((x) => {
+      const cols: Tensor[][] = [];
+      for (let i = 0; i < x.size; i++) {
+        const tangents = flat.leaves.map((y) => (y === x ? basis(x, i) : zerosLike(y)));
+        const [out, tout] = jvp((...xs: Tensor[]) => call(f, xs), flat.leaves, tangents);
+        outFlat ??= flattenTensors(out, "jacfwd: output of f");
+        cols.push(flattenTensors(tout, "jacfwd: output of f").leaves);
+      }
+      return cols;
+    });
+    if (!outFlat) outFlat = flattenTensors(call(f, flat.leaves), "jacfwd: output of f");
+    outFlat.leaves.forEach((o, k) => {
+      blocks.push(
+        flat.leaves.map((x, j) => assemble(perInput[j]!.map((cols) => cols[k]!), o.shape, x.shape, true, o)),
+      );
+    });
+    return jacTree(outFlat, flat, blocks, typeof argnums === "number");
+  };
+}
+
+/**
+ * Jacobian by reverse mode: one pullback per output element (linearized once).
+ * @example ng.jacrev((x) => ng.sin(x))(x) // diag(cos x)
+ */
+export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}) {
+  const { argnums = 0 } = options;
+  return (...args: any[]): any => {
+    const { flat, call } = selected(args, argnums, "jacrev");
+    let outFlat: FlatTree | undefined;
+    const lin = linearizeFlat((xs) => {
+      outFlat = flattenTensors(call(f, xs), "jacrev: output of f");
+      return outFlat.leaves;
+    }, flat.leaves);
+    const outs = lin.outs;
+    const blocks = outs.map((o, k) => {
+      const rows: Tensor[][] = [];
+      for (let i = 0; i < o.size; i++) {
+        const cts = outs.map((_p, m) => (m === k ? basis(o, i) : null));
+        rows.push(pullbackFlat(lin, flat.leaves, cts));
+      }
+      return flat.leaves.map((x, j) => assemble(rows.map((r) => r[j]!), x.shape, o.shape, false, x));
+    });
+    return jacTree({ ...outFlat!, leaves: outs }, flat, blocks, typeof argnums === "number");
+  };
+}
+
+/**
+ * Hessian of a scalar function: jacfwd(jacrev(f)) (forward-over-reverse).
+ * @example ng.hessian((x) => ng.sum(ng.pow(x, 3)))(x) // diag(6x)
+ */
+export function hessian(f: (...args: any[]) => any, options: JacOptions = {}) {
+  return jacfwd(jacrev(f, options), options);
+}
+
+/**
+ * Hessian-vector product H(x)·v of a scalar f, as one JVP of its gradient
+ * (forward-over-reverse); x and v are pytrees of equal structure.
+ * @example ng.hvp((x) => ng.sum(ng.pow(x, 3)), x, v) // 6 x v
+ */
+export function hvp(f: (x: any) => any, x: unknown, v: unknown): any {
+  if (typeof f !== "function") throw new TypeError(`hvp: f must be a function, got ${typeof f}`);
+  return jvp(grad(f), [x], [v])[1];
+}

@@ -1,0 +1,93 @@
+/**
+ * Reverse mode as linearize + transpose (DESIGN.md §2): f is run under a JVP trace whose
+ * tangents are abstract tracers of a staging trace, which records the linear tangent
+ * program as IR while primal values are computed eagerly; the pullback evaluates that IR
+ * transposed. Because every rule is written with nestgrad ops, the pullback can itself be
+ * differentiated, in either mode.
+ */
+import { JVPTrace } from "../core/jvp.js";
+import { StagingTrace } from "../core/staging.js";
+import type { Tensor } from "../core/tensor.js";
+import type { IR } from "../core/ir.js";
+import { backwardPass } from "../core/transpose.js";
+import { unflatten } from "../core/tree.js";
+import { currentTrace, withTrace, type Tangent } from "../core/trace.js";
+import { isFloat } from "../tensor/dtype.js";
+import { add } from "../primitives/add.js";
+import { cast } from "../primitives/cast.js";
+import { zerosLike } from "../primitives/zeros_like.js";
+import { flattenTensors, matchTree, type FlatTree } from "./args.js";
+
+/** The result of linearizing a flat function at a point. */
+export interface Linearized {
+  outs: Tensor[];
+  /** Linear map from input tangents (float inputs only, in order) to output tangents (non-zero ones). */
+  ir: IR;
+  /** Which inputs have a tangent argument in `ir`. */
+  inMask: boolean[];
+  /** For each output, its index among `ir`'s outputs, or -1 when its tangent is zero. */
+  outIndex: number[];
+}
+
+/** Linearizes `fn` at `primals`: primal outputs plus the linear tangent program as IR. */
+export function linearizeFlat(fn: (xs: Tensor[]) => Tensor[], primals: readonly Tensor[]): Linearized {
+  const staging = new StagingTrace(currentTrace(), "reverse mode");
+  const jvpTrace = new JVPTrace(staging);
+  const inMask = primals.map((p) => isFloat(p.dtype));
+  const tanIn = primals.flatMap((p, i) => (inMask[i] ? [staging.newArg(p.aval)] : []));
+  let k = 0;
+  const args = primals.map((p, i) => (inMask[i] ? jvpTrace.lift(p, tanIn[k++]!) : p));
+  const outs = withTrace(jvpTrace, () => fn(args));
+  const primalsOut: Tensor[] = [];
+  const tanOut: Tensor[] = [];
+  const outIndex: number[] = [];
+  for (const o of outs) {
+    const [p, t] = jvpTrace.unpack(o);
+    primalsOut.push(p);
+    if (t === null) outIndex.push(-1);
+    else {
+      outIndex.push(tanOut.length);
+      tanOut.push(t);
+    }
+  }
+  return { outs: primalsOut, ir: staging.build(tanIn, tanOut), inMask, outIndex };
+}
+
+/** Applies the transpose of a linearization: output cotangents -> input cotangents (zeros filled in). */
+export function pullbackFlat(lin: Linearized, primals: readonly Tensor[], cts: readonly Tangent[]): Tensor[] {
+  const irCts: Tangent[] = new Array(lin.ir.outVars.length).fill(null);
+  lin.outIndex.forEach((j, i) => {
+    if (j >= 0) irCts[j] = cts[i] ?? null;
+  });
+  const inCts = backwardPass(lin.ir, irCts, add);
+  let k = 0;
+  return primals.map((p, i) => {
+    const ct = lin.inMask[i] ? inCts[k++] : null;
+    return ct ?? zerosLike(p);
+  });
+}
+
+/**
+ * Vector-Jacobian product: returns f(...primals) and a pullback that maps a cotangent of
+ * the output (same structure and shapes) to a list of cotangents, one per argument.
+ * @example const [y, pullback] = ng.vjp((x) => ng.sum(ng.sin(x)), x); const [dx] = pullback(ng.array(1));
+ */
+export function vjp<R = any>(f: (...args: any[]) => R, ...primals: unknown[]): [R, (ct: unknown) => any[]] {
+  if (typeof f !== "function") throw new TypeError(`vjp: f must be a function, got ${typeof f}`);
+  const inP = flattenTensors(primals, "vjp: primals");
+  let outFlat: FlatTree | undefined;
+  const lin = linearizeFlat((xs) => {
+    outFlat = flattenTensors(f(...unflatten<unknown[]>(inP.def, xs)), "vjp: output of f");
+    return outFlat.leaves;
+  }, inP.leaves);
+  const outDef = outFlat!;
+  const refOut: FlatTree = { leaves: lin.outs, def: outDef.def, paths: outDef.paths };
+  const pullback = (ct: unknown): any[] => {
+    const cts = matchTree(refOut, ct, "vjp: cotangent", "output of f").map((c, i) => {
+      const d = refOut.leaves[i]!.dtype;
+      return c.dtype === d || !isFloat(d) ? c : cast(c, d);
+    });
+    return unflatten<any[]>(inP.def, pullbackFlat(lin, inP.leaves, cts));
+  };
+  return [unflatten<R>(outDef.def, lin.outs), pullback];
+}
