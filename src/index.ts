@@ -1,7 +1,22 @@
 /**
  * nestgrad: differentiable programming in TypeScript. The one public surface
- * (DESIGN.md §1, §5). `nd` is the AD-free tensor layer of NDArrays and kernels.
+ * (DESIGN.md §1, §5): every op as a function (and as a Tensor method), the transforms,
+ * and the namespaces `tree`, `random`, `testing` and `nd` (the AD-free NDArray layer).
  */
+export * from "./ops/index.js";
+export { Tensor, ConcretizationError } from "./core/tensor.js";
+export type { TensorLike } from "./primitives/convert.js";
+export { array } from "./primitives/convert.js";
+export type { IR } from "./core/ir.js";
+export { grad, valueAndGrad, type GradOptions } from "./transforms/grad.js";
+export { jvp } from "./transforms/jvp.js";
+export { vjp } from "./transforms/vjp.js";
+export { jacfwd, jacrev, hessian, hvp, type JacOptions } from "./transforms/jacobian.js";
+export { customJvp, customVjp } from "./transforms/custom.js";
+export { makeIR } from "./transforms/make_ir.js";
+export * as tree from "./core/tree.js";
+export * as random from "./random.js";
+export * as testing from "./testing/index.js";
 export * as nd from "./tensor/index.js";
 export { NDArray } from "./tensor/ndarray.js";
 export type { DType } from "./tensor/dtype.js";

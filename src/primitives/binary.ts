@@ -63,7 +63,6 @@ export function defineBinary<N extends string>(
     { shape, domain: dx },
     { shape, domain: dy },
   ];
-  let self: DefinedPrimitive<BinaryParams, N>;
   const common = {
     impl: ([x, y]: NDArray[]) => {
       const z = kernel(x!, y!);
@@ -87,7 +86,7 @@ export function defineBinary<N extends string>(
     },
   };
   const transpose = options.transpose;
-  self = transpose
+  const self: DefinedPrimitive<BinaryParams, N> = transpose
     ? defineSingle<BinaryParams, N>(name, {
         ...common,
         linear: true,

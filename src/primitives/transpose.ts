@@ -57,7 +57,6 @@ export const transposeP: DefinedPrimitive<TransposeParams, "transpose"> = define
   ],
   // The adjoint of a permutation is its inverse.
   transpose: (ct, _inputs, { perm }) => [bind1(transposeP, [ct], { perm: inversePerm(perm) })],
-  formatParams: ({ perm }) => `perm=${formatShape(perm)}`,
   testSpec: {
     cases: [
       { inputs: [{ shape: [2, 3] }], params: { perm: [1, 0] } },
@@ -122,7 +121,9 @@ export function moveAxis(
   const axes = (v: number | readonly number[], arg: string): number[] => {
     const list = typeof v === "number" ? [v] : v;
     if (!Array.isArray(list)) {
-      throw new TypeError(`moveAxis: ${arg}: expected a number or an array of numbers, got ${typeof v}`);
+      throw new TypeError(
+        `moveAxis: ${arg}: expected a number or an array of numbers, got ${typeof v}`,
+      );
     }
     const out = list.map((a, i) => normalizeAxis(a, n, `moveAxis: ${arg}[${i}]`));
     if (new Set(out).size !== out.length) {

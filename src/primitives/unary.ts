@@ -46,8 +46,7 @@ export function defineUnary<N extends string>(
         ],
         order: options.order ?? 2,
       };
-  let self: DefinedPrimitive<UnaryParams, N>;
-  const prim = defineSingle<UnaryParams, N>(name, {
+  const self: DefinedPrimitive<UnaryParams, N> = defineSingle<UnaryParams, N>(name, {
     impl: ([x]) => kernel(x!),
     abstractEval: ([x]: ShapedArray[]) => aval(x!.shape, unaryDType(options.dtype, x!.dtype)),
     jvp: ([x], [t]): [Tensor, Tangent] => {
@@ -56,8 +55,7 @@ export function defineUnary<N extends string>(
     },
     testSpec,
   });
-  self = prim;
-  return prim;
+  return self;
 }
 
 /** The user-facing function of a unary primitive. */

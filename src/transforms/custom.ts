@@ -82,11 +82,13 @@ export function customJvp<R = any>(
     const flatRule = (ps: Tensor[], ts: Tensor[]): [Tensor[], Tensor[]] => {
       const [out, tout] = rule(unflatten(inFlat.def, ps), unflatten(inFlat.def, ts));
       const o = flattenTensors(out, "customJvp: rule output");
+      outDef ??= o.def;
       const t = matchTree(o, tout, "customJvp: rule tangent output", "rule primal output");
       return [o.leaves, t];
     };
     const outs = bind(customJvpCallP, inFlat.leaves, { fn, rule: flatRule, paths } satisfies CustomJvpParams);
-    outDef ??= flattenTensors(fn(inFlat.leaves), "customJvp: output of f").def;
+    // fn/flatRule record the output structure when they run; fn returns flat leaves, so call f itself otherwise.
+    outDef ??= flattenTensors(f(...args), "customJvp: output of f").def;
     return unflatten<R>(outDef, outs);
   };
 }
@@ -195,7 +197,7 @@ export function customVjp<R = any>(
       );
     };
     const outs = bind(customVjpCallP, inFlat.leaves, { fn, fwd: flatFwd, bwd: flatBwd, nres: 0 });
-    outFlat ??= flattenTensors(fn(inFlat.leaves), "customVjp: output of f");
+    outFlat ??= flattenTensors(f(...args), "customVjp: output of f");
     return unflatten<R>(outFlat.def, outs);
   };
 }

@@ -18,7 +18,7 @@ import { NDArray } from "../ndarray.js";
 // a KC×NR micro-panel of B (8 KiB) stays in L1, an MC×KC block of A (256 KiB) in L2.
 const MR = 4;
 const NR = 4;
-const KC = 256;
+const KC = 128;
 const MC = 128;
 const NC = 512;
 /** Problems with fewer multiply-adds than this (or an M or N below 4) skip packing. */
@@ -237,7 +237,8 @@ function gemmInt(
       const aip = A[aOff + i * aRs + p * aCs]! | 0;
       const pb0 = bOff + p * bRs;
       // |C + imul| < 2^32, so the Int32Array store wraps exactly
-      for (let j = 0, pb = pb0; j < n; j++, pb += bCs) C[ci + j] = C[ci + j]! + Math.imul(aip, B[pb]!);
+      for (let j = 0, pb = pb0; j < n; j++, pb += bCs)
+        C[ci + j] = C[ci + j]! + Math.imul(aip, B[pb]!);
     }
   }
 }

@@ -390,7 +390,13 @@ function sumStrided(src: DataArray, p: number, n: number, s: number, acc: number
 // ---------------------------------------------------------------------------------------
 // "rows": the innermost axis is kept; a whole output row accumulates in a buffer
 
-function reduceRows(code: number, src: DataArray, offset: number, plan: Plan, out: DataArray): void {
+function reduceRows(
+  code: number,
+  src: DataArray,
+  offset: number,
+  plan: Plan,
+  out: DataArray,
+): void {
   const ks = plan.keptSizes;
   const kst = plan.keptStrides;
   const rs = plan.redSizes;
@@ -446,8 +452,16 @@ function rowFloat(
 ): void {
   switch (code) {
     case SUM_F:
-      if (s === 1) for (let j = 0; j < L; j++) acc[j]! += src[p + j]!;
-      else for (let j = 0; j < L; j++, p += s) acc[j]! += src[p]!;
+      if (s === 1) {
+        let j = 0;
+        for (; j < L - 3; j += 4, p += 4) {
+          acc[j]! += src[p]!;
+          acc[j + 1]! += src[p + 1]!;
+          acc[j + 2]! += src[p + 2]!;
+          acc[j + 3]! += src[p + 3]!;
+        }
+        for (; j < L; j++, p++) acc[j]! += src[p]!;
+      } else for (let j = 0; j < L; j++, p += s) acc[j]! += src[p]!;
       return;
     case PROD_F:
       for (let j = 0; j < L; j++, p += s) acc[j]! *= src[p]!;

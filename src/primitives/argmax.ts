@@ -1,0 +1,92 @@
+/**
+ * Index of the maximum along one axis or over the flattened tensor (DESIGN.md §3), as
+ * int32. A structural primitive with no derivative (its tangent is zero). The shared
+ * definition helper is also used by argmin.
+ * @example ng.argmax(ng.array([[1, 5], [7, 4]]), 1) // [1, 0]
+ */
+import type { ShapedArray } from "../core/aval.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1, type Tangent } from "../core/trace.js";
+import * as K from "../tensor/index.js";
+import type { NDArray } from "../tensor/ndarray.js";
+import { formatShape, normalizeAxis } from "../tensor/shape.js";
+import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
+import { toTensor, type TensorLike } from "./convert.js";
+import { reducedShape } from "./sum.js";
+
+export interface ArgReduceParams {
+  /** The reduced axis, or null for the flattened tensor. */
+  axis: number | null;
+  keepdims: boolean;
+}
+
+function outShape(
+  name: string,
+  shape: readonly number[],
+  { axis, keepdims }: ArgReduceParams,
+): number[] {
+  if (axis === null) {
+    if (shape.some((d) => d === 0))
+      throw new RangeError(`${name}: cannot reduce an empty tensor (shape ${formatShape(shape)})`);
+    return keepdims ? shape.map(() => 1) : [];
+  }
+  if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) {
+    throw new RangeError(`${name}: axis ${axis} is out of range for shape ${formatShape(shape)}`);
+  }
+  if (shape[axis] === 0)
+    throw new RangeError(
+      `${name}: cannot reduce axis ${axis} of size 0 (shape ${formatShape(shape)})`,
+    );
+  return reducedShape(shape, [axis], keepdims);
+}
+
+/** Defines argmax/argmin from the kernel `(x, axis, keepdims) -> int32`. */
+export function defineArgReduce<N extends string>(
+  name: N,
+  kernel: (x: NDArray, axis: number | null, keepdims: boolean) => NDArray,
+): DefinedPrimitive<ArgReduceParams, N> {
+  const self: DefinedPrimitive<ArgReduceParams, N> = defineSingle<ArgReduceParams, N>(name, {
+    impl: ([x], { axis, keepdims }) => kernel(x!, axis, keepdims),
+    abstractEval: ([x]: ShapedArray[], p) => aval(outShape(name, x!.shape, p), "int32"),
+    // Integer output: no derivative.
+    jvp: ([x], _t, p): [Tensor, Tangent] => [bind1(self, [x!], p), null],
+    testSpec: {
+      cases: [
+        { inputs: [{ shape: [2, 3] }], params: { axis: 1, keepdims: false } },
+        { inputs: [{ shape: [2, 3] }], params: { axis: null, keepdims: true } },
+      ],
+      nonDifferentiable: true,
+    },
+  });
+  return self;
+}
+
+/** The user-facing wrapper of an arg-reduction primitive. */
+export function argReduceOp(prim: DefinedPrimitive<ArgReduceParams>) {
+  return (x: TensorLike, axis?: number | null, keepdims = false): Tensor => {
+    const t = toTensor(x, `${prim.name}: x`);
+    if (typeof keepdims !== "boolean")
+      throw new TypeError(`${prim.name}: keepdims: expected a boolean, got ${typeof keepdims}`);
+    const p = {
+      axis:
+        axis === undefined || axis === null
+          ? null
+          : normalizeAxis(axis, t.ndim, `${prim.name}: axis`),
+      keepdims,
+    };
+    outShape(prim.name, t.shape, p);
+    return bind1(prim, [t], p);
+  };
+}
+
+export const argmaxP = defineArgReduce("argmax", (x, axis, keepdims) =>
+  K.argmax(x, axis, keepdims),
+);
+
+/**
+ * Index (int32) of the first maximum along `axis`, or into the flattened tensor when
+ * `axis` is omitted; `keepdims` keeps the reduced axis as size 1.
+ * @example ng.argmax(ng.array([3, 9, 2])) // 1
+ */
+export const argmax: (x: TensorLike, axis?: number | null, keepdims?: boolean) => Tensor =
+  argReduceOp(argmaxP);

@@ -1,0 +1,21 @@
+/**
+ * Index of the minimum along one axis or over the flattened tensor (DESIGN.md §3), as
+ * int32; no derivative. Shares its definition helper with argmax.
+ * @example ng.argmin(ng.array([[1, 5], [7, 4]]), 1) // [0, 1]
+ */
+import type { Tensor } from "../core/tensor.js";
+import * as K from "../tensor/index.js";
+import type { TensorLike } from "./convert.js";
+import { argReduceOp, defineArgReduce } from "./argmax.js";
+
+export const argminP = defineArgReduce("argmin", (x, axis, keepdims) =>
+  K.argmin(x, axis, keepdims),
+);
+
+/**
+ * Index (int32) of the first minimum along `axis`, or into the flattened tensor when
+ * `axis` is omitted; `keepdims` keeps the reduced axis as size 1.
+ * @example ng.argmin(ng.array([3, 9, 2])) // 2
+ */
+export const argmin: (x: TensorLike, axis?: number | null, keepdims?: boolean) => Tensor =
+  argReduceOp(argminP);

@@ -1,0 +1,122 @@
+/**
+ * Matrix product (DESIGN.md §3; a primitive for speed). The primitive multiplies operands
+ * of rank >= 2 with equal batch dimensions and dtype: [...B, m, k] @ [...B, k, n]. The
+ * user-facing `matmul` adds NumPy semantics on top (1-D promotion, batch broadcasting,
+ * dtype promotion). Bilinear: d(a@b) = da@b + a@db; transposes ct_a = ct@bᵀ, ct_b = aᵀ@ct
+ * (ᵀ swaps the last two axes).
+ * @example ng.matmul(ng.array([[1, 2]]), ng.array([[3], [4]])) // [[11]]
+ */
+import type { ShapedArray } from "../core/aval.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1, LinearInput, type Tangent } from "../core/trace.js";
+import { promoteTypes } from "../tensor/dtype.js";
+import * as K from "../tensor/index.js";
+import { broadcastShapes, formatShape, shapesEqual } from "../tensor/shape.js";
+import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
+import { toTensor, type TensorLike } from "./convert.js";
+import { broadcastTo } from "./broadcast_to.js";
+import { cast } from "./cast.js";
+import { reshape } from "./reshape.js";
+import { addTangents, mapTangent } from "./tangent.js";
+import { swapAxes } from "./transpose.js";
+
+type Params = Record<string, never>;
+
+export const matmulP: DefinedPrimitive<Params, "matmul"> = defineSingle<Params, "matmul">(
+  "matmul",
+  {
+    linear: true,
+    impl: ([a, b]) => {
+      const c = K.matmul(a!, b!);
+      return c.dtype === a!.dtype ? c : K.cast(c, a!.dtype);
+    },
+    abstractEval: ([a, b]: ShapedArray[]) => {
+      const r = a!.ndim;
+      const ok =
+        r >= 2 &&
+        b!.ndim === r &&
+        a!.dtype === b!.dtype &&
+        shapesEqual(a!.shape.slice(0, r - 2), b!.shape.slice(0, r - 2)) &&
+        a!.shape[r - 1] === b!.shape[r - 2];
+      if (!ok) {
+        throw new TypeError(
+          `matmul: primitive operands must be [...B, m, k] and [...B, k, n] of one dtype, got ${a} and ${b}`,
+        );
+      }
+      return aval([...a!.shape.slice(0, r - 1), b!.shape[r - 1]!], a!.dtype);
+    },
+    // d(a@b) = da@b + a@db
+    jvp: ([a, b], [ta, tb]): [Tensor, Tangent] => [
+      bind1(matmulP, [a!, b!]),
+      addTangents(
+        mapTangent(ta!, (t) => bind1(matmulP, [t, b!])),
+        mapTangent(tb!, (t) => bind1(matmulP, [a!, t])),
+      ),
+    ],
+    // ct_a = ct @ bᵀ, ct_b = aᵀ @ ct (only one operand may be a tangent).
+    transpose: (ct, [a, b]) => {
+      if (a instanceof LinearInput && b instanceof LinearInput) {
+        throw new Error(
+          "matmul: transpose of a product of two tangents (the program is not linear)",
+        );
+      }
+      return a instanceof LinearInput
+        ? [bind1(matmulP, [ct, swapAxes(b as Tensor, -1, -2)]), null]
+        : [null, bind1(matmulP, [swapAxes(a as Tensor, -1, -2), ct])];
+    },
+    testSpec: {
+      cases: [
+        { inputs: [{ shape: [2, 3] }, { shape: [3, 4] }], params: {} },
+        { inputs: [{ shape: [2, 2, 3] }, { shape: [2, 3, 2] }], params: {} },
+        { inputs: [{ shape: [2, 1, 3, 2] }, { shape: [2, 1, 2, 1] }], params: {} },
+      ],
+    },
+  },
+);
+
+/**
+ * Matrix product with NumPy semantics: 1-D operands are promoted to a row (a) or a column
+ * (b) and that axis is removed again; leading batch dimensions broadcast; dtypes promote
+ * (bool computes in int32). The error on a mismatch names both shapes.
+ * @example ng.matmul(ng.ones([5, 2, 3]), ng.ones([3])).shape // [5, 2]
+ */
+export function matmul(a: TensorLike, b: TensorLike): Tensor {
+  let x = toTensor(a, "matmul: a");
+  let y = toTensor(b, "matmul: b");
+  if (x.ndim === 0) throw new RangeError(`matmul: a must have rank >= 1, got a scalar (shape [])`);
+  if (y.ndim === 0) throw new RangeError(`matmul: b must have rank >= 1, got a scalar (shape [])`);
+  const ka = x.shape[x.ndim - 1]!;
+  const kb = y.ndim === 1 ? y.shape[0]! : y.shape[y.ndim - 2]!;
+  if (ka !== kb) {
+    throw new RangeError(
+      `matmul: contracting dimensions differ: a has shape ${formatShape(x.shape)} (contracting dim ${ka}), ` +
+        `b has shape ${formatShape(y.shape)} (contracting dim ${kb})`,
+    );
+  }
+  let dtype = promoteTypes(x.dtype, y.dtype);
+  if (dtype === "bool") dtype = "int32";
+  x = cast(x, dtype);
+  y = cast(y, dtype);
+  const vecA = x.ndim === 1;
+  const vecB = y.ndim === 1;
+  if (vecA) x = reshape(x, [1, ka]);
+  if (vecB) y = reshape(y, [kb, 1]);
+  const batchA = x.shape.slice(0, -2);
+  const batchB = y.shape.slice(0, -2);
+  let batch: number[];
+  try {
+    batch = broadcastShapes(batchA, batchB, "matmul");
+  } catch {
+    throw new RangeError(
+      `matmul: batch dimensions ${formatShape(batchA)} of a (shape ${formatShape(x.shape)}) and ` +
+        `${formatShape(batchB)} of b (shape ${formatShape(y.shape)}) cannot be broadcast together`,
+    );
+  }
+  x = broadcastTo(x, [...batch, ...x.shape.slice(-2)]);
+  y = broadcastTo(y, [...batch, ...y.shape.slice(-2)]);
+  const z = bind1(matmulP, [x, y]);
+  if (!vecA && !vecB) return z;
+  const m = z.shape[z.ndim - 2]!;
+  const n = z.shape[z.ndim - 1]!;
+  return reshape(z, [...batch, ...(vecA ? [] : [m]), ...(vecB ? [] : [n])]);
+}

@@ -1,0 +1,51 @@
+/**
+ * Minimum over axes (DESIGN.md §3), optionally keeping reduced axes as size 1. The
+ * derivative follows the minimal entries; ties share it equally:
+ * d min(x) = sum(dx · [x = min] / #ties) (rule shared with max).
+ * @example ng.min(ng.array([[1, 5], [3, 4]]), 1) // [1, 3]
+ */
+import type { ShapedArray } from "../core/aval.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1, type Tangent } from "../core/trace.js";
+import * as K from "../tensor/index.js";
+import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
+import type { TensorLike } from "./convert.js";
+import { checkReduceParams, extremumTangent, reduceArgs } from "./max.js";
+import { reducedShape, type ReduceParams } from "./sum.js";
+
+export const minP: DefinedPrimitive<ReduceParams, "min"> = defineSingle<ReduceParams, "min">(
+  "min",
+  {
+    impl: ([x], { axes, keepdims }) => K.min(x!, axes, keepdims),
+    abstractEval: ([x]: ShapedArray[], p) => {
+      checkReduceParams("min", x!.shape, p, true);
+      return aval(reducedShape(x!.shape, p.axes, p.keepdims), x!.dtype);
+    },
+    jvp: ([x], [t], p): [Tensor, Tangent] => {
+      const y = bind1(minP, [x!], p);
+      return [y, t && extremumTangent(x!, y, t, p)];
+    },
+    testSpec: {
+      cases: [
+        { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },
+        { inputs: [{ shape: [2, 3, 2] }], params: { axes: [1], keepdims: true } },
+        { inputs: [{ shape: [3, 2, 2] }], params: { axes: [0, 2], keepdims: false } },
+      ],
+    },
+  },
+);
+
+/**
+ * Minimum over `axis` (a number, a list, or all axes when omitted); `keepdims` keeps the
+ * reduced axes as size 1. Ties share the gradient equally.
+ * @example ng.min(ng.array([[1, 5], [3, 4]]), 0) // [1, 4]
+ */
+export function min(
+  x: TensorLike,
+  axis?: number | readonly number[] | null,
+  keepdims = false,
+): Tensor {
+  const [t, p] = reduceArgs("min", x, axis, keepdims);
+  checkReduceParams("min", t.shape, p, true);
+  return bind1(minP, [t], p);
+}

@@ -1,0 +1,87 @@
+/**
+ * Scatter-add, the adjoint of `take` (DESIGN.md §3): zeros of `shape` with
+ * out[..., indices[j], ...] += updates[..., j, ...] (repeated indices accumulate). Linear
+ * in the updates: d takeTranspose(u, i) = takeTranspose(du, i); its transpose is take.
+ * @example ng.takeTranspose(ng.ones([3]), [0, 2, 0], 0, [3]) // [2, 0, 1]
+ */
+import type { ShapedArray } from "../core/aval.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1, type Tangent } from "../core/trace.js";
+import * as K from "../tensor/index.js";
+import { checkShape, formatShape, normalizeAxis, shapesEqual } from "../tensor/shape.js";
+import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
+import { toTensor, type TensorLike } from "./convert.js";
+import { checkTake, takeP, takeShape, testIndices, toIndices } from "./take.js";
+
+export interface TakeTransposeParams {
+  axis: number;
+  /** Shape of the output (the shape of take's operand). */
+  shape: number[];
+}
+
+function check(
+  name: string,
+  u: { shape: readonly number[]; dtype: string },
+  i: ShapedArray | Tensor,
+  p: TakeTransposeParams,
+): void {
+  checkTake(name, p.shape, i, p.axis);
+  const want = takeShape(p.shape, i.shape, p.axis);
+  if (!shapesEqual(u.shape, want)) {
+    throw new RangeError(
+      `${name}: updates: expected shape ${formatShape(want)} (shape ${formatShape(p.shape)} with indices of ` +
+        `shape ${formatShape(i.shape)} at axis ${p.axis}), got ${formatShape(u.shape)}`,
+    );
+  }
+  if (u.dtype === "bool")
+    throw new TypeError(`${name}: updates: expected a numeric dtype, got bool`);
+}
+
+export const takeTransposeP: DefinedPrimitive<TakeTransposeParams, "takeTranspose"> = defineSingle<
+  TakeTransposeParams,
+  "takeTranspose"
+>("takeTranspose", {
+  linear: true,
+  impl: ([u, i], { axis, shape }) => K.takeTranspose(u!, i!, axis, shape),
+  abstractEval: ([u, i]: ShapedArray[], p) => {
+    check("takeTranspose", u!, i!, p);
+    return aval(p.shape, u!.dtype);
+  },
+  jvp: ([u, i], [t], p): [Tensor, Tangent] => [
+    bind1(takeTransposeP, [u!, i!], p),
+    t && bind1(takeTransposeP, [t, i!], p),
+  ],
+  // Adjoint of a scatter-add: gather the cotangent at the same indices.
+  transpose: (ct, [, i], { axis }) => [bind1(takeP, [ct, i as Tensor], { axis }), null],
+  testSpec: {
+    cases: [
+      {
+        inputs: [{ shape: [6] }, { shape: [6], fixed: testIndices(4), dtype: "int32" }],
+        params: { axis: 0, shape: [4] },
+      },
+      {
+        inputs: [{ shape: [2, 2, 2] }, { shape: [2, 2], fixed: testIndices(3), dtype: "int32" }],
+        params: { axis: 1, shape: [2, 3] },
+      },
+    ],
+  },
+});
+
+/**
+ * Zeros of `shape` with `updates` added at int32 `indices` along `axis` (the adjoint of
+ * `take(x, indices, axis)` for x of `shape`); repeated indices accumulate.
+ * @example ng.takeTranspose(ng.ones([3]), [0, 2, 0], 0, [3]) // [2, 0, 1]
+ */
+export function takeTranspose(
+  updates: TensorLike,
+  indices: Tensor | number | readonly unknown[],
+  axis: number,
+  shape: readonly number[],
+): Tensor {
+  const u = toTensor(updates, "takeTranspose: updates");
+  const i = toIndices("takeTranspose", indices);
+  const s = checkShape(shape, "takeTranspose: shape");
+  const p = { axis: normalizeAxis(axis, s.length, "takeTranspose: axis"), shape: s };
+  check("takeTranspose", u, i, p);
+  return bind1(takeTransposeP, [u, i], p);
+}
