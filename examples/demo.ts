@@ -6,7 +6,10 @@ const f64 = { dtype: "float64" } as const;
 const show = (label: string, t: unknown) => console.log(`${label}\n${String(t)}\n`);
 
 // Tensors: immutable n-d arrays with NumPy broadcasting.
-const a = ng.array([[1, 2, 3], [4, 5, 6]]);
+const a = ng.array([
+  [1, 2, 3],
+  [4, 5, 6],
+]);
 show("a =", a);
 show("a + [10, 20, 30] =", a.add(ng.array([10, 20, 30])));
 show("a @ aᵀ =", ng.matmul(a, a.T));
@@ -21,10 +24,14 @@ show("grad(Σ tanh(x)·x) =", ng.grad(loss)(x));
 
 // Any order, any mix of modes: d³/dx³ sin at 1 equals -cos(1).
 const d3 = ng.grad(ng.grad(ng.grad((t: ng.Tensor) => ng.sin(t))))(ng.array(1, f64));
-console.log(`d³/dx³ sin(1) = ${d3.item().toFixed(12)}   (-cos 1 = ${(-Math.cos(1)).toFixed(12)})\n`);
+console.log(
+  `d³/dx³ sin(1) = ${d3.item().toFixed(12)}   (-cos 1 = ${(-Math.cos(1)).toFixed(12)})\n`,
+);
 
 // No perturbation confusion: d/dx [x · d/dy (x + y)] = 1.
-const pc = ng.grad((u: ng.Tensor) => u.mul(ng.grad((y: ng.Tensor) => u.add(y))(ng.array(3, f64))))(ng.array(2, f64));
+const pc = ng.grad((u: ng.Tensor) => u.mul(ng.grad((y: ng.Tensor) => u.add(y))(ng.array(3, f64))))(
+  ng.array(2, f64),
+);
 console.log(`d/dx [x · d/dy (x + y)] = ${pc.item()}\n`);
 
 // Hessian-vector product (forward-over-reverse) and the full Hessian.
@@ -43,7 +50,10 @@ const clipGrad = ng.customVjp(
   (x: ng.Tensor) => [x.mul(x), x],
   (res: ng.Tensor, ct: ng.Tensor) => [ng.clip(ct.mul(res).mul(2), -1, 1)],
 );
-show("grad of Σ customVjp(x²) with clipped gradient =", ng.grad((x: ng.Tensor) => ng.sum(clipGrad(x)))(x));
+show(
+  "grad of Σ customVjp(x²) with clipped gradient =",
+  ng.grad((x: ng.Tensor) => ng.sum(clipGrad(x)))(x),
+);
 
 // The IR that reverse mode and jit work with.
 console.log("makeIR(Σ tanh(x)·x):");

@@ -64,7 +64,12 @@ export function bernoulli(k: Tensor, p: number, shape: readonly number[]): Tenso
 }
 
 /** Uniform int32 samples in [minval, maxval). */
-export function randint(k: Tensor, shape: readonly number[], minval: number, maxval: number): Tensor {
+export function randint(
+  k: Tensor,
+  shape: readonly number[],
+  minval: number,
+  maxval: number,
+): Tensor {
   return fromNDArray(R.randint(keyOf(k), shape, minval, maxval));
 }
 

@@ -22,7 +22,9 @@ function makeInputs(inputs: TestInput[], seed: number): Tensor[] {
     key = k1!;
     if (inp.fixed) return fromNDArray(inp.fixed(inp.shape));
     const [lo, hi] = inp.domain ?? [-2, 2];
-    return fromNDArray(K.random.uniform(k2!, inp.shape, { minval: lo, maxval: hi, dtype: "float64" }));
+    return fromNDArray(
+      K.random.uniform(k2!, inp.shape, { minval: lo, maxval: hi, dtype: "float64" }),
+    );
   });
 }
 
@@ -32,10 +34,17 @@ describe("primitive registry", () => {
     const registered = new Set<unknown>(PRIMITIVES);
     const missing: string[] = [];
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
-      const mod = (await import(`../src/primitives/${file.slice(0, -3)}.ts`)) as Record<string, unknown>;
+      const mod = (await import(`../src/primitives/${file.slice(0, -3)}.ts`)) as Record<
+        string,
+        unknown
+      >;
       for (const [name, value] of Object.entries(mod)) {
         const isPrim =
-          value !== null && typeof value === "object" && "impl" in value && "jvp" in value && "testSpec" in value;
+          value !== null &&
+          typeof value === "object" &&
+          "impl" in value &&
+          "jvp" in value &&
+          "testSpec" in value;
         if (isPrim && !registered.has(value)) missing.push(`${file}:${name}`);
       }
     }
@@ -48,37 +57,42 @@ describe("primitive registry", () => {
   });
 });
 
-describe.each(PRIMITIVES.map((p) => [p.name, p as DefinedPrimitive<any>] as const))("primitive %s", (_name, prim) => {
-  const spec = prim.testSpec;
-  it("has test cases", () => {
-    expect(spec.cases.length).toBeGreaterThan(0);
-  });
-  spec.cases.forEach((c, k) => {
-    const f = (...xs: Tensor[]) => bind(prim, xs, c.params);
-    it(`case ${k}: shape rule agrees with impl and staging typechecks`, () => {
-      const xs = makeInputs(c.inputs, 100 + k);
-      const outs = f(...xs);
-      const avals = prim.abstractEval(
-        xs.map((x) => x.aval),
-        c.params,
-      );
-      expect(outs.map((o) => o.aval.toString())).toEqual(avals.map((a) => a.toString()));
-      const ir = makeIR(f)(...xs);
-      expect(ir.eqns.length).toBe(1);
+describe.each(PRIMITIVES.map((p) => [p.name, p as DefinedPrimitive<any>] as const))(
+  "primitive %s",
+  (_name, prim) => {
+    const spec = prim.testSpec;
+    it("has test cases", () => {
+      expect(spec.cases.length).toBeGreaterThan(0);
     });
-    if (spec.nonDifferentiable) {
-      it(`case ${k}: has zero tangents`, () => {
-        const xs = makeInputs(c.inputs, 200 + k);
-        const [, touts] = jvp(f, xs, xs);
-        for (const t of touts as Tensor[]) {
-          expect(Array.from(t.dataSync()).every((v) => v === 0)).toBe(true);
-        }
+    spec.cases.forEach((c, k) => {
+      const f = (...xs: Tensor[]) => bind(prim, xs, c.params);
+      it(`case ${k}: shape rule agrees with impl and staging typechecks`, () => {
+        const xs = makeInputs(c.inputs, 100 + k);
+        const outs = f(...xs);
+        const avals = prim.abstractEval(
+          xs.map((x) => x.aval),
+          c.params,
+        );
+        expect(outs.map((o) => o.aval.toString())).toEqual(avals.map((a) => a.toString()));
+        const ir = makeIR(f)(...xs);
+        expect(ir.eqns.length).toBe(1);
       });
-    } else {
-      it(`case ${k}: derivatives match finite differences to order ${spec.order ?? 2}, fwd and rev`, () => {
-        const xs = makeInputs(c.inputs, 300 + k);
-        expect(() => checkGrads(f, xs, { order: spec.order ?? 2, rtol: spec.rtol ?? 1e-5 })).not.toThrow();
-      });
-    }
-  });
-});
+      if (spec.nonDifferentiable) {
+        it(`case ${k}: has zero tangents`, () => {
+          const xs = makeInputs(c.inputs, 200 + k);
+          const [, touts] = jvp(f, xs, xs);
+          for (const t of touts as Tensor[]) {
+            expect(Array.from(t.dataSync()).every((v) => v === 0)).toBe(true);
+          }
+        });
+      } else {
+        it(`case ${k}: derivatives match finite differences to order ${spec.order ?? 2}, fwd and rev`, () => {
+          const xs = makeInputs(c.inputs, 300 + k);
+          expect(() =>
+            checkGrads(f, xs, { order: spec.order ?? 2, rtol: spec.rtol ?? 1e-5 }),
+          ).not.toThrow();
+        });
+      }
+    });
+  },
+);

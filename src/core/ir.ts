@@ -34,19 +34,24 @@ export class IR {
     const defined = new Set<Var>([...this.inVars, ...this.constVars]);
     this.eqns.forEach((eqn, k) => {
       eqn.inputs.forEach((v, i) => {
-        if (!defined.has(v)) throw new Error(`IR typecheck: equation ${k} (${eqn.prim.name}) input ${i} is undefined`);
+        if (!defined.has(v))
+          throw new Error(`IR typecheck: equation ${k} (${eqn.prim.name}) input ${i} is undefined`);
       });
       const avals = eqn.prim.abstractEval(
         eqn.inputs.map((v) => v.aval),
         eqn.params,
       );
       if (avals.length !== eqn.outputs.length) {
-        throw new Error(`IR typecheck: equation ${k} (${eqn.prim.name}) has ${eqn.outputs.length} outputs, rule gives ${avals.length}`);
+        throw new Error(
+          `IR typecheck: equation ${k} (${eqn.prim.name}) has ${eqn.outputs.length} outputs, rule gives ${avals.length}`,
+        );
       }
       avals.forEach((a, i) => {
         const v = eqn.outputs[i]!;
         if (!a.equals(v.aval)) {
-          throw new Error(`IR typecheck: equation ${k} (${eqn.prim.name}) output ${i} is ${v.aval}, rule gives ${a}`);
+          throw new Error(
+            `IR typecheck: equation ${k} (${eqn.prim.name}) output ${i} is ${v.aval}, rule gives ${a}`,
+          );
         }
         defined.add(v);
       });
@@ -74,7 +79,9 @@ export class IR {
     this.eqns.forEach((e, k) => {
       const params = e.prim.formatParams?.(e.params) ?? formatParams(e.params);
       const lhs = e.outputs.map(decl).join(" ");
-      lines.push(`  ${k === 0 ? "let " : "    "}${lhs} = ${e.prim.name}${params} ${e.inputs.map(name).join(" ")}`);
+      lines.push(
+        `  ${k === 0 ? "let " : "    "}${lhs} = ${e.prim.name}${params} ${e.inputs.map(name).join(" ")}`,
+      );
     });
     lines.push(`  in (${this.outVars.map(name).join(", ")}) }`);
     return lines.join("\n");
@@ -92,7 +99,9 @@ function varName(i: number): string {
 
 function formatParams(params: unknown): string {
   if (params === null || typeof params !== "object") return "";
-  const entries = Object.entries(params as Record<string, unknown>).filter(([, v]) => typeof v !== "function");
+  const entries = Object.entries(params as Record<string, unknown>).filter(
+    ([, v]) => typeof v !== "function",
+  );
   if (entries.length === 0) return "";
   return `[${entries.map(([k, v]) => `${k}=${formatValue(v)}`).join(", ")}]`;
 }
@@ -104,7 +113,11 @@ function formatValue(v: unknown): string {
 }
 
 /** Evaluates `ir` on `args` by binding each equation through the current trace. */
-export function evalIR(ir: IR, args: readonly Tensor[], consts: readonly Tensor[] = ir.consts): Tensor[] {
+export function evalIR(
+  ir: IR,
+  args: readonly Tensor[],
+  consts: readonly Tensor[] = ir.consts,
+): Tensor[] {
   if (args.length !== ir.inVars.length) {
     throw new Error(`evalIR: expected ${ir.inVars.length} arguments, got ${args.length}`);
   }

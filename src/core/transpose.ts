@@ -11,7 +11,11 @@ import { LinearInput, type Tangent } from "./trace.js";
  * Cotangents of `ir.inVars` given cotangents `cts` of its outputs (null = zero).
  * `add` accumulates cotangents (passed in so that core never names a primitive).
  */
-export function backwardPass(ir: IR, cts: readonly Tangent[], add: (a: Tensor, b: Tensor) => Tensor): Tangent[] {
+export function backwardPass(
+  ir: IR,
+  cts: readonly Tangent[],
+  add: (a: Tensor, b: Tensor) => Tensor,
+): Tangent[] {
   const ctEnv = new Map<Var, Tensor>();
   const accumulate = (v: Var, ct: Tangent) => {
     if (ct === null) return;

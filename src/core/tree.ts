@@ -9,7 +9,11 @@ export type TreeDef =
   | { readonly kind: "leaf" }
   | { readonly kind: "none"; readonly value: null | undefined }
   | { readonly kind: "array"; readonly children: readonly TreeDef[] }
-  | { readonly kind: "object"; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+  | {
+      readonly kind: "object";
+      readonly keys: readonly string[];
+      readonly children: readonly TreeDef[];
+    };
 
 const LEAF: TreeDef = { kind: "leaf" };
 
@@ -42,7 +46,8 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
   const build = (d: TreeDef): unknown => {
     switch (d.kind) {
       case "leaf":
-        if (i >= leaves.length) throw new RangeError(`tree.unflatten: too few leaves (${leaves.length})`);
+        if (i >= leaves.length)
+          throw new RangeError(`tree.unflatten: too few leaves (${leaves.length})`);
         return leaves[i++];
       case "none":
         return d.value;
@@ -51,7 +56,12 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
       case "object": {
         const out: Record<string, unknown> = {};
         d.keys.forEach((k, j) => {
-          Object.defineProperty(out, k, { value: build(d.children[j]!), enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(out, k, {
+            value: build(d.children[j]!),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         });
         return out;
       }
@@ -59,7 +69,9 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
   };
   const out = build(def);
   if (i !== leaves.length) {
-    throw new RangeError(`tree.unflatten: structure has ${i} leaves but ${leaves.length} were given`);
+    throw new RangeError(
+      `tree.unflatten: structure has ${i} leaves but ${leaves.length} were given`,
+    );
   }
   return out as T;
 }
@@ -146,7 +158,11 @@ export function structureDifference(a: TreeDef, b: TreeDef, path = ""): string |
     }
     for (let i = 0; i < a.keys.length; i++) {
       const k = a.keys[i]!;
-      const d = structureDifference(a.children[i]!, b.children[b.keys.indexOf(k)]!, `${path}${formatKey(k)}`);
+      const d = structureDifference(
+        a.children[i]!,
+        b.children[b.keys.indexOf(k)]!,
+        `${path}${formatKey(k)}`,
+      );
       if (d) return d;
     }
   }
@@ -154,7 +170,12 @@ export function structureDifference(a: TreeDef, b: TreeDef, path = ""): string |
 }
 
 /** Throws a TypeError naming `what` and the path where structures `expected` and `actual` differ. */
-export function assertSameStructure(expected: TreeDef, actual: TreeDef, what: string, against: string): void {
+export function assertSameStructure(
+  expected: TreeDef,
+  actual: TreeDef,
+  what: string,
+  against: string,
+): void {
   const d = structureDifference(expected, actual);
   if (d !== null) throw new TypeError(`${what} does not have the structure of ${against}: at ${d}`);
 }

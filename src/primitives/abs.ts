@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { mul } from "./mul.js";
 import { sign } from "./sign.js";
 
-export const absP = defineUnary("abs", K.abs, (x, _y, t) => mul(t, sign(x)), { dtype: "same", domain: [-2, 2] });
+export const absP = defineUnary("abs", K.abs, (x, _y, t) => mul(t, sign(x)), {
+  dtype: "same",
+  domain: [-2, 2],
+});
 export const abs = unaryOp(absP);

@@ -11,7 +11,13 @@ import { promoteTypes, toFloat, type DType } from "../tensor/dtype.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { broadcastShapes, formatShape, shapesEqual } from "../tensor/shape.js";
 import * as K from "../tensor/index.js";
-import { aval, defineSingle, type DefinedPrimitive, type LinearDef, type TestInput } from "./define.js";
+import {
+  aval,
+  defineSingle,
+  type DefinedPrimitive,
+  type LinearDef,
+  type TestInput,
+} from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
 import { broadcastTo } from "./broadcast_to.js";
 import { cast } from "./cast.js";
@@ -117,6 +123,8 @@ export function broadcastPair(name: string, a: TensorLike, b: TensorLike): [Tens
 }
 
 /** The user-facing function of a binary primitive. */
-export function binaryOp(prim: DefinedPrimitive<BinaryParams>): (x: TensorLike, y: TensorLike) => Tensor {
+export function binaryOp(
+  prim: DefinedPrimitive<BinaryParams>,
+): (x: TensorLike, y: TensorLike) => Tensor {
   return (x, y) => bind1(prim, broadcastPair(prim.name, x, y), {});
 }

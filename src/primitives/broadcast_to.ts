@@ -12,18 +12,24 @@ import { toTensor, type TensorLike } from "./convert.js";
 import { reshape } from "./reshape.js";
 import { sum } from "./sum.js";
 
-interface Params {
+export interface Params {
   shape: number[];
 }
 
-export const broadcastToP: DefinedPrimitive<Params, "broadcastTo"> = defineSingle<Params, "broadcastTo">("broadcastTo", {
+export const broadcastToP: DefinedPrimitive<Params, "broadcastTo"> = defineSingle<
+  Params,
+  "broadcastTo"
+>("broadcastTo", {
   linear: true,
   impl: ([x], { shape }) => K.broadcastTo(x!, shape),
   abstractEval: ([x], { shape }) => {
     broadcastStrides(x!.shape, contiguousStrides(x!.shape), shape, "broadcastTo");
     return aval(shape, x!.dtype);
   },
-  jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(broadcastToP, [x!], p), t && bind1(broadcastToP, [t], p)],
+  jvp: ([x], [t], p): [Tensor, Tangent] => [
+    bind1(broadcastToP, [x!], p),
+    t && bind1(broadcastToP, [t], p),
+  ],
   // Sum over the new leading axes and over axes where the input had size 1.
   transpose: (ct, [x], { shape }) => {
     const inShape = (x as { aval: { shape: readonly number[] } }).aval.shape;

@@ -10,7 +10,7 @@ import * as K from "../tensor/index.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
 
-interface Params {
+export interface Params {
   dtype: DType;
 }
 
@@ -18,8 +18,13 @@ export const castP: DefinedPrimitive<Params, "cast"> = defineSingle<Params, "cas
   linear: true,
   impl: ([x], { dtype }) => K.cast(x!, dtype),
   abstractEval: ([x], { dtype }) => aval(x!.shape, dtype),
-  jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(castP, [x!], p), t && isFloat(p.dtype) ? bind1(castP, [t], p) : null],
-  transpose: (ct, [x]) => [bind1(castP, [ct], { dtype: (x as { aval: { dtype: DType } }).aval.dtype })],
+  jvp: ([x], [t], p): [Tensor, Tangent] => [
+    bind1(castP, [x!], p),
+    t && isFloat(p.dtype) ? bind1(castP, [t], p) : null,
+  ],
+  transpose: (ct, [x]) => [
+    bind1(castP, [ct], { dtype: (x as { aval: { dtype: DType } }).aval.dtype }),
+  ],
   testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: { dtype: "float64" } }] },
 });
 

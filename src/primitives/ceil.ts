@@ -5,6 +5,9 @@
 import * as K from "../tensor/index.js";
 import { defineUnary, unaryOp } from "./unary.js";
 
-
-export const ceilP = defineUnary("ceil", K.ceil, null, { dtype: "same", domain: [-2, 2], nonDifferentiable: true });
+export const ceilP = defineUnary("ceil", K.ceil, null, {
+  dtype: "same",
+  domain: [-2, 2],
+  nonDifferentiable: true,
+});
 export const ceil = unaryOp(ceilP);

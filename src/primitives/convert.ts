@@ -8,7 +8,8 @@ import { fromNested, NDArray } from "../tensor/ndarray.js";
 
 export type TensorLike = Tensor | number | boolean;
 /** Anything `array()` accepts: a tensor, a number, nested arrays, a TypedArray or an NDArray. */
-export type ArrayLike = TensorLike | NDArray | readonly unknown[] | Float32Array | Float64Array | Int32Array | Uint8Array;
+export type ArrayLike =
+  TensorLike | NDArray | readonly unknown[] | Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** Wraps a concrete NDArray as a tensor. */
 export function fromNDArray(x: NDArray): Tensor {
@@ -34,7 +35,8 @@ export function toTensor(x: unknown, argName: string, like?: DType): Tensor {
 
 /** Creates a concrete tensor from nested arrays / numbers / TypedArrays (see `ng.array`). */
 export function array(values: unknown, options: { dtype?: DType } = {}): Tensor {
-  const dtype = options.dtype === undefined ? undefined : checkDType(options.dtype, "options.dtype");
+  const dtype =
+    options.dtype === undefined ? undefined : checkDType(options.dtype, "options.dtype");
   if (values instanceof Tensor) {
     const v = values.concrete("array()");
     return new ConcreteTensor(dtype && dtype !== v.dtype ? fromNested(v.toArray(), dtype) : v);

@@ -8,5 +8,8 @@ import { sin } from "./sin.js";
 import { mul } from "./mul.js";
 import { neg } from "./neg.js";
 
-export const cosP = defineUnary("cos", K.cos, (x, _y, t) => neg(mul(t, sin(x))), { dtype: "float", domain: [-3, 3] });
+export const cosP = defineUnary("cos", K.cos, (x, _y, t) => neg(mul(t, sin(x))), {
+  dtype: "float",
+  domain: [-3, 3],
+});
 export const cos = unaryOp(cosP);

@@ -83,7 +83,10 @@ export type SingleDef<P> =
       transpose(ct: Tensor, inputs: (Tensor | LinearInput)[], params: P): Tangent[];
     });
 
-export function defineSingle<P, N extends string>(name: N, def: SingleDef<P>): DefinedPrimitive<P, N> {
+export function defineSingle<P, N extends string>(
+  name: N,
+  def: SingleDef<P>,
+): DefinedPrimitive<P, N> {
   const base = {
     name,
     impl: (xs: NDArray[], p: P) => [def.impl(xs, p)],

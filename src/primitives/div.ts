@@ -26,7 +26,9 @@ export const divP = defineBinary(
     ],
     transpose: ([ct], [x, y]) => {
       if (!(x instanceof LinearInput) || y instanceof LinearInput) {
-        throw new Error("div: transpose is only defined for a tangent numerator and a constant denominator");
+        throw new Error(
+          "div: transpose is only defined for a tangent numerator and a constant denominator",
+        );
       }
       return [div(ct!, y as never), null];
     },

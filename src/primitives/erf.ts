@@ -8,5 +8,10 @@ import { exp } from "./exp.js";
 import { mul } from "./mul.js";
 import { neg } from "./neg.js";
 
-export const erfP = defineUnary("erf", K.erf, (x, _y, t) => mul(t, mul(exp(neg(mul(x, x))), 1.1283791670955126)), { dtype: "float", domain: [-2, 2] });
+export const erfP = defineUnary(
+  "erf",
+  K.erf,
+  (x, _y, t) => mul(t, mul(exp(neg(mul(x, x))), 1.1283791670955126)),
+  { dtype: "float", domain: [-2, 2] },
+);
 export const erf = unaryOp(erfP);

@@ -6,5 +6,8 @@ import * as K from "../tensor/index.js";
 import { defineUnary, unaryOp } from "./unary.js";
 import { mul } from "./mul.js";
 
-export const expP = defineUnary("exp", K.exp, (_x, y, t) => mul(t, y), { dtype: "float", domain: [-2, 2] });
+export const expP = defineUnary("exp", K.exp, (_x, y, t) => mul(t, y), {
+  dtype: "float",
+  domain: [-2, 2],
+});
 export const exp = unaryOp(expP);

@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { add } from "./add.js";
 import { mul } from "./mul.js";
 
-export const expm1P = defineUnary("expm1", K.expm1, (_x, y, t) => mul(t, add(y, 1)), { dtype: "float", domain: [-2, 2] });
+export const expm1P = defineUnary("expm1", K.expm1, (_x, y, t) => mul(t, add(y, 1)), {
+  dtype: "float",
+  domain: [-2, 2],
+});
 export const expm1 = unaryOp(expm1P);

@@ -5,6 +5,9 @@
 import * as K from "../tensor/index.js";
 import { defineUnary, unaryOp } from "./unary.js";
 
-
-export const floorP = defineUnary("floor", K.floor, null, { dtype: "same", domain: [-2, 2], nonDifferentiable: true });
+export const floorP = defineUnary("floor", K.floor, null, {
+  dtype: "same",
+  domain: [-2, 2],
+  nonDifferentiable: true,
+});
 export const floor = unaryOp(floorP);

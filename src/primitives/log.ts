@@ -6,5 +6,8 @@ import * as K from "../tensor/index.js";
 import { defineUnary, unaryOp } from "./unary.js";
 import { div } from "./div.js";
 
-export const logP = defineUnary("log", K.log, (x, _y, t) => div(t, x), { dtype: "float", domain: [0.2, 3] });
+export const logP = defineUnary("log", K.log, (x, _y, t) => div(t, x), {
+  dtype: "float",
+  domain: [0.2, 3],
+});
 export const log = unaryOp(logP);

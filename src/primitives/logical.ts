@@ -13,7 +13,10 @@ import type { Tensor } from "../core/tensor.js";
 const opts = { dtype: "bool", nonDifferentiable: true } as const;
 export const logicalAndP = defineBinary("logicalAnd", K.logicalAnd, null, opts);
 export const logicalOrP = defineBinary("logicalOr", K.logicalOr, null, opts);
-export const logicalNotP = defineUnary("logicalNot", K.logicalNot, null, { dtype: "bool", nonDifferentiable: true });
+export const logicalNotP = defineUnary("logicalNot", K.logicalNot, null, {
+  dtype: "bool",
+  nonDifferentiable: true,
+});
 export const logicalAnd = binaryOp(logicalAndP);
 export const logicalOr = binaryOp(logicalOrP);
 export function logicalNot(x: TensorLike): Tensor {

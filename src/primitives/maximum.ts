@@ -7,7 +7,12 @@ import * as K from "../tensor/index.js";
 import { binaryOp, defineBinary } from "./binary.js";
 import { selectTangent } from "./minimum.js";
 
-export const maximumP = defineBinary("maximum", K.maximum, (x, y, _z, tx, ty) => selectTangent(x, y, tx, ty), {
-  dtype: "same",
-});
+export const maximumP = defineBinary(
+  "maximum",
+  K.maximum,
+  (x, y, _z, tx, ty) => selectTangent(x, y, tx, ty),
+  {
+    dtype: "same",
+  },
+);
 export const maximum = binaryOp(maximumP);

@@ -26,7 +26,12 @@ function sub1(w: Tensor): Tensor {
   return add(mul(w, -1), 1);
 }
 
-export const minimumP = defineBinary("minimum", K.minimum, (x, y, _z, tx, ty) => selectTangent(y, x, tx, ty), {
-  dtype: "same",
-});
+export const minimumP = defineBinary(
+  "minimum",
+  K.minimum,
+  (x, y, _z, tx, ty) => selectTangent(y, x, tx, ty),
+  {
+    dtype: "same",
+  },
+);
 export const minimum = binaryOp(minimumP);

@@ -14,7 +14,11 @@ import { addTangents, mapTangent } from "./tangent.js";
 export const modP = defineBinary(
   "mod",
   K.mod,
-  (x, y, _z, tx, ty) => addTangents(tx, mapTangent(ty, (t) => neg(mul(t, floor(div(x, y)))))),
+  (x, y, _z, tx, ty) =>
+    addTangents(
+      tx,
+      mapTangent(ty, (t) => neg(mul(t, floor(div(x, y))))),
+    ),
   {
     dtype: "same",
     domains: [

@@ -5,6 +5,9 @@
 import * as K from "../tensor/index.js";
 import { defineUnary, unaryOp } from "./unary.js";
 
-
-export const roundP = defineUnary("round", K.round, null, { dtype: "same", domain: [-2, 2], nonDifferentiable: true });
+export const roundP = defineUnary("round", K.round, null, {
+  dtype: "same",
+  domain: [-2, 2],
+  nonDifferentiable: true,
+});
 export const round = unaryOp(roundP);

@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { div } from "./div.js";
 import { mul } from "./mul.js";
 
-export const rsqrtP = defineUnary("rsqrt", K.rsqrt, (x, y, t) => mul(t, mul(div(y, x), -0.5)), { dtype: "float", domain: [0.2, 3] });
+export const rsqrtP = defineUnary("rsqrt", K.rsqrt, (x, y, t) => mul(t, mul(div(y, x), -0.5)), {
+  dtype: "float",
+  domain: [0.2, 3],
+});
 export const rsqrt = unaryOp(rsqrtP);

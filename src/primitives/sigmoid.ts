@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { mul } from "./mul.js";
 import { sub } from "./sub.js";
 
-export const sigmoidP = defineUnary("sigmoid", K.sigmoid, (_x, y, t) => mul(t, mul(y, sub(1, y))), { dtype: "float", domain: [-4, 4] });
+export const sigmoidP = defineUnary("sigmoid", K.sigmoid, (_x, y, t) => mul(t, mul(y, sub(1, y))), {
+  dtype: "float",
+  domain: [-4, 4],
+});
 export const sigmoid = unaryOp(sigmoidP);

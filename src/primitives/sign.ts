@@ -5,6 +5,9 @@
 import * as K from "../tensor/index.js";
 import { defineUnary, unaryOp } from "./unary.js";
 
-
-export const signP = defineUnary("sign", K.sign, null, { dtype: "same", domain: [-2, 2], nonDifferentiable: true });
+export const signP = defineUnary("sign", K.sign, null, {
+  dtype: "same",
+  domain: [-2, 2],
+  nonDifferentiable: true,
+});
 export const sign = unaryOp(signP);

@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { cos } from "./cos.js";
 import { mul } from "./mul.js";
 
-export const sinP = defineUnary("sin", K.sin, (x, _y, t) => mul(t, cos(x)), { dtype: "float", domain: [-3, 3] });
+export const sinP = defineUnary("sin", K.sin, (x, _y, t) => mul(t, cos(x)), {
+  dtype: "float",
+  domain: [-3, 3],
+});
 export const sin = unaryOp(sinP);

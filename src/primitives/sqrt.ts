@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { div } from "./div.js";
 import { mul } from "./mul.js";
 
-export const sqrtP = defineUnary("sqrt", K.sqrt, (_x, y, t) => div(t, mul(y, 2)), { dtype: "float", domain: [0.2, 3] });
+export const sqrtP = defineUnary("sqrt", K.sqrt, (_x, y, t) => div(t, mul(y, 2)), {
+  dtype: "float",
+  domain: [0.2, 3],
+});
 export const sqrt = unaryOp(sqrtP);

@@ -18,7 +18,11 @@ export interface ReduceParams {
 }
 
 /** Shape after reducing `axes` (keepdims keeps them as 1). */
-export function reducedShape(shape: readonly number[], axes: readonly number[], keepdims: boolean): number[] {
+export function reducedShape(
+  shape: readonly number[],
+  axes: readonly number[],
+  keepdims: boolean,
+): number[] {
   const out: number[] = [];
   shape.forEach((d, i) => {
     if (!axes.includes(i)) out.push(d);
@@ -27,26 +31,33 @@ export function reducedShape(shape: readonly number[], axes: readonly number[], 
   return out;
 }
 
-export const sumP: DefinedPrimitive<ReduceParams, "sum"> = defineSingle<ReduceParams, "sum">("sum", {
-  linear: true,
-  impl: ([x], { axes, keepdims }) => K.sum(x!, axes, keepdims),
-  abstractEval: ([x], { axes, keepdims }) =>
-    aval(reducedShape(x!.shape, axes, keepdims), x!.dtype === "bool" ? "int32" : x!.dtype),
-  jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(sumP, [x!], p), t && bind1(sumP, [t], p)],
-  transpose: (ct, [x], { axes }) => {
-    const shape = (x as { aval: { shape: readonly number[] } }).aval.shape;
-    return [broadcastTo(reshape(ct, reducedShape(shape, axes, true)), shape)];
+export const sumP: DefinedPrimitive<ReduceParams, "sum"> = defineSingle<ReduceParams, "sum">(
+  "sum",
+  {
+    linear: true,
+    impl: ([x], { axes, keepdims }) => K.sum(x!, axes, keepdims),
+    abstractEval: ([x], { axes, keepdims }) =>
+      aval(reducedShape(x!.shape, axes, keepdims), x!.dtype === "bool" ? "int32" : x!.dtype),
+    jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(sumP, [x!], p), t && bind1(sumP, [t], p)],
+    transpose: (ct, [x], { axes }) => {
+      const shape = (x as { aval: { shape: readonly number[] } }).aval.shape;
+      return [broadcastTo(reshape(ct, reducedShape(shape, axes, true)), shape)];
+    },
+    testSpec: {
+      cases: [
+        { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },
+        { inputs: [{ shape: [2, 3, 2] }], params: { axes: [1], keepdims: true } },
+      ],
+    },
   },
-  testSpec: {
-    cases: [
-      { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },
-      { inputs: [{ shape: [2, 3, 2] }], params: { axes: [1], keepdims: true } },
-    ],
-  },
-});
+);
 
 /** Sum over `axis` (number, list, or all when omitted). */
-export function sum(x: TensorLike, axis?: number | readonly number[] | null, keepdims = false): Tensor {
+export function sum(
+  x: TensorLike,
+  axis?: number | readonly number[] | null,
+  keepdims = false,
+): Tensor {
   const t = toTensor(x, "sum: x");
   return bind1(sumP, [t], { axes: normalizeAxes(axis, t.ndim, "sum: axis"), keepdims });
 }

@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { add } from "./add.js";
 import { mul } from "./mul.js";
 
-export const tanP = defineUnary("tan", K.tan, (_x, y, t) => mul(t, add(mul(y, y), 1)), { dtype: "float", domain: [-1.2, 1.2] });
+export const tanP = defineUnary("tan", K.tan, (_x, y, t) => mul(t, add(mul(y, y), 1)), {
+  dtype: "float",
+  domain: [-1.2, 1.2],
+});
 export const tan = unaryOp(tanP);

@@ -7,5 +7,8 @@ import { defineUnary, unaryOp } from "./unary.js";
 import { mul } from "./mul.js";
 import { sub } from "./sub.js";
 
-export const tanhP = defineUnary("tanh", K.tanh, (_x, y, t) => mul(t, sub(1, mul(y, y))), { dtype: "float", domain: [-2, 2] });
+export const tanhP = defineUnary("tanh", K.tanh, (_x, y, t) => mul(t, sub(1, mul(y, y))), {
+  dtype: "float",
+  domain: [-2, 2],
+});
 export const tanh = unaryOp(tanhP);

@@ -38,7 +38,10 @@ export function defineUnary<N extends string>(
   options: UnaryOptions,
 ): DefinedPrimitive<UnaryParams, N> {
   const testSpec: TestSpec<UnaryParams> = options.nonDifferentiable
-    ? { cases: [{ inputs: [{ shape: [2, 3], domain: options.domain ?? [-2, 2] }], params: {} }], nonDifferentiable: true }
+    ? {
+        cases: [{ inputs: [{ shape: [2, 3], domain: options.domain ?? [-2, 2] }], params: {} }],
+        nonDifferentiable: true,
+      }
     : {
         cases: [
           { inputs: [{ shape: [3], domain: options.domain ?? [-2, 2] }], params: {} },

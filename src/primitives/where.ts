@@ -19,7 +19,10 @@ type Params = Record<string, never>;
 
 function fixedMask(shape: number[]) {
   const n = shape.reduce((a, b) => a * b, 1);
-  return K.fromFlat(Uint8Array.from({ length: n }, (_, i) => (i % 3 === 1 ? 0 : 1)), shape);
+  return K.fromFlat(
+    Uint8Array.from({ length: n }, (_, i) => (i % 3 === 1 ? 0 : 1)),
+    shape,
+  );
 }
 
 export const whereP: DefinedPrimitive<Params, "where"> = defineSingle<Params, "where">("where", {
@@ -49,7 +52,11 @@ export const whereP: DefinedPrimitive<Params, "where"> = defineSingle<Params, "w
   testSpec: {
     cases: [
       {
-        inputs: [{ shape: [2, 3], fixed: fixedMask, dtype: "bool" }, { shape: [2, 3] }, { shape: [2, 3] }] as TestInput[],
+        inputs: [
+          { shape: [2, 3], fixed: fixedMask, dtype: "bool" },
+          { shape: [2, 3] },
+          { shape: [2, 3] },
+        ] as TestInput[],
         params: {},
       },
     ],

@@ -3,7 +3,10 @@ import type { Tensor } from "../core/tensor.js";
 import * as K from "../tensor/index.js";
 import { fromNDArray } from "./convert.js";
 
-export function fullLike(x: { shape: readonly number[]; dtype: Tensor["dtype"] }, value: number): Tensor {
+export function fullLike(
+  x: { shape: readonly number[]; dtype: Tensor["dtype"] },
+  value: number,
+): Tensor {
   return fromNDArray(K.full(x.shape as number[], value, x.dtype));
 }
 

@@ -39,7 +39,12 @@ function flatValues(ts: readonly Tensor[]): number[] {
 }
 
 /** True when every |a - b| <= atol + rtol·|b| (arrays as flat numbers). */
-export function allclose(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<number>, rtol = 1e-5, atol = 1e-8): boolean {
+export function allclose(
+  a: Tensor | ArrayLike<number>,
+  b: Tensor | ArrayLike<number>,
+  rtol = 1e-5,
+  atol = 1e-8,
+): boolean {
   return closeness(toNumbers(a), toNumbers(b), rtol, atol) === null;
 }
 
@@ -48,7 +53,12 @@ function toNumbers(x: Tensor | ArrayLike<number>): ArrayLike<number> {
 }
 
 /** Null when close, else a description of the worst element. */
-function closeness(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, atol: number): string | null {
+function closeness(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+): string | null {
   if (a.length !== b.length) return `lengths differ: ${a.length} vs ${b.length}`;
   let worst = -1;
   let worstExcess = 0;
@@ -61,7 +71,9 @@ function closeness(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, ato
       worst = i;
     }
   }
-  return worst < 0 ? null : `element ${worst}: ${a[worst]} vs ${b[worst]} (|diff| ${Math.abs(a[worst]! - b[worst]!)})`;
+  return worst < 0
+    ? null
+    : `element ${worst}: ${a[worst]} vs ${b[worst]} (|diff| ${Math.abs(a[worst]! - b[worst]!)})`;
 }
 
 function randomLike(xs: readonly Tensor[], seed: number): Tensor[] {
@@ -100,7 +112,11 @@ export function numericalJvp(f: FlatF, xs: Tensor[], vs: Tensor[], eps: number):
  * `order`, in every mix of modes. Throws an Error describing the first mismatch.
  * @example ng.testing.checkGrads((x) => ng.sin(x), [ng.array([0.5], { dtype: "float64" })], { order: 2 });
  */
-export function checkGrads(f: (...args: any[]) => any, args: readonly unknown[], options: CheckGradsOptions = {}): void {
+export function checkGrads(
+  f: (...args: any[]) => any,
+  args: readonly unknown[],
+  options: CheckGradsOptions = {},
+): void {
   const inFlat = flattenTensors(args, "checkGrads: argument ");
   const flatF: FlatF = (xs) => {
     const { def } = inFlat;
@@ -142,9 +158,18 @@ function checkFlat(f: FlatF, xs: Tensor[], o: Opts, order: number, name: string)
       const [, touts] = jvp((...a: Tensor[]) => f(a), xs, vs);
       const got = flatValues(touts as Tensor[]);
       const bad = closeness(got, numeric, o.rtol, o.atol);
-      if (bad) throw new Error(`checkGrads: forward mode of ${name} disagrees with finite differences at ${bad}`);
+      if (bad)
+        throw new Error(
+          `checkGrads: forward mode of ${name} disagrees with finite differences at ${bad}`,
+        );
       // d/dx of x -> jvp(f)(x, v) along a new direction.
-      checkFlat((a) => jvp((...b: Tensor[]) => f(b), a, vs)[1] as Tensor[], xs, { ...o, seed: o.seed + 10 }, order - 1, `jvp(${name})`);
+      checkFlat(
+        (a) => jvp((...b: Tensor[]) => f(b), a, vs)[1] as Tensor[],
+        xs,
+        { ...o, seed: o.seed + 10 },
+        order - 1,
+        `jvp(${name})`,
+      );
     } else {
       const [, pullback] = vjp((...a: Tensor[]) => f(a), ...xs);
       const cts = pullback(us) as Tensor[];
@@ -153,7 +178,9 @@ function checkFlat(f: FlatF, xs: Tensor[], o: Opts, order: number, name: string)
       const rhs = numeric.reduce((s, n, i) => s + n * uFlat[i]!, 0);
       const bad = closeness([lhs], [rhs], o.rtol, o.atol * Math.max(1, numeric.length));
       if (bad) {
-        throw new Error(`checkGrads: reverse mode of ${name}: <vjp(u), v> = ${lhs} but <u, J v> by finite differences = ${rhs}`);
+        throw new Error(
+          `checkGrads: reverse mode of ${name}: <vjp(u), v> = ${lhs} but <u, J v> by finite differences = ${rhs}`,
+        );
       }
       checkFlat(
         (a) => vjp((...b: Tensor[]) => f(b), ...a)[1](us) as Tensor[],

@@ -23,13 +23,19 @@ export function flattenTensors(tree: unknown, what: string): FlatTree {
   const leaves = raw.map((l, i) => {
     if (l instanceof Tensor) return l;
     if (typeof l === "number") return scalar(l, "float32");
-    throw new TypeError(`${what}${paths[i]}: expected a Tensor or a number, got ${describeValue(l)}`);
+    throw new TypeError(
+      `${what}${paths[i]}: expected a Tensor or a number, got ${describeValue(l)}`,
+    );
   });
   return { leaves, def, paths };
 }
 
 /** Validates argnums against the number of arguments and returns them as a list. */
-export function normalizeArgnums(argnums: number | readonly number[], nargs: number, fname: string): number[] {
+export function normalizeArgnums(
+  argnums: number | readonly number[],
+  nargs: number,
+  fname: string,
+): number[] {
   const list = typeof argnums === "number" ? [argnums] : [...argnums];
   if (list.length === 0) throw new RangeError(`${fname}: argnums must name at least one argument`);
   for (const a of list) {
@@ -39,7 +45,8 @@ export function normalizeArgnums(argnums: number | readonly number[], nargs: num
       );
     }
   }
-  if (new Set(list).size !== list.length) throw new RangeError(`${fname}: argnums ${JSON.stringify(argnums)} has duplicates`);
+  if (new Set(list).size !== list.length)
+    throw new RangeError(`${fname}: argnums ${JSON.stringify(argnums)} has duplicates`);
   return list;
 }
 

@@ -6,7 +6,7 @@
  * transpose of the user's (linear) backward function, obtained by reverse mode on it.
  */
 import { ShapedArray } from "../core/aval.js";
-import { ConcreteTensor, Tensor } from "../core/tensor.js";
+import { ConcreteTensor, ConcretizationError, Tensor } from "../core/tensor.js";
 import { unflatten, type TreeDef } from "../core/tree.js";
 import { bind, evalTrace, withTrace, type Tangent } from "../core/trace.js";
 import { formatShape, shapesEqual } from "../tensor/shape.js";
@@ -23,17 +23,58 @@ type FlatFn = (xs: Tensor[]) => Tensor[];
 /** Output avals of a flat function, found by staging it. */
 function outputAvals(fn: FlatFn, avals: ShapedArray[]): ShapedArray[] {
   const dummies = avals.map((a) => ({ aval: a }) as Tensor);
-  return withTrace(evalTrace, () => stageFlat(fn, dummies, "a custom rule's shape inference")).outVars.map((v) => v.aval);
+  return stageFlat(fn, dummies, "a custom rule's shape inference").outVars.map((v) => v.aval);
 }
 
-function checkTangents(what: string, outs: readonly Tensor[], touts: readonly Tensor[], paths: readonly string[]): void {
+function checkTangents(
+  what: string,
+  outs: readonly Tensor[],
+  touts: readonly Tensor[],
+  paths: readonly string[],
+): void {
   if (touts.length !== outs.length) {
-    throw new TypeError(`${what}: returned ${touts.length} tangent leaves for ${outs.length} outputs`);
+    throw new TypeError(
+      `${what}: returned ${touts.length} tangent leaves for ${outs.length} outputs`,
+    );
   }
   touts.forEach((t, i) => {
     if (!shapesEqual(t.shape, outs[i]!.shape)) {
       throw new RangeError(
         `${what}: tangent of output${paths[i] ?? ""} has shape ${formatShape(t.shape)}, expected ${formatShape(outs[i]!.shape)}`,
+      );
+    }
+  });
+}
+
+/**
+ * The rule's primal outputs must have f's output shapes. f is staged (not run) to learn
+ * them; an f that reads values cannot be staged, and then its eager outputs are used.
+ */
+function checkRuleOutputs(
+  fn: FlatFn,
+  primals: Tensor[],
+  outs: readonly Tensor[],
+  paths: readonly string[],
+): void {
+  let expected: readonly ShapedArray[];
+  try {
+    expected = outputAvals(
+      fn,
+      primals.map((p) => p.aval),
+    );
+  } catch (e) {
+    if (!(e instanceof ConcretizationError)) throw e;
+    expected = fn(primals).map((o) => o.aval);
+  }
+  if (expected.length !== outs.length) {
+    throw new TypeError(
+      `customJvp: the JVP rule returned ${outs.length} outputs but f returns ${expected.length}`,
+    );
+  }
+  outs.forEach((o, i) => {
+    if (!shapesEqual(o.shape, expected[i]!.shape)) {
+      throw new RangeError(
+        `customJvp: the JVP rule's output${paths[i] ?? ""} has shape ${formatShape(o.shape)}, but f's output has shape ${formatShape(expected[i]!.shape)}`,
       );
     }
   });
@@ -45,12 +86,22 @@ interface CustomJvpParams {
   paths: string[];
 }
 
-const customJvpCallP: DefinedPrimitive<CustomJvpParams, "customJvpCall"> = definePrimitive<CustomJvpParams, "customJvpCall">({
+const customJvpCallP: DefinedPrimitive<CustomJvpParams, "customJvpCall"> = definePrimitive<
+  CustomJvpParams,
+  "customJvpCall"
+>({
   name: "customJvpCall",
-  impl: (xs, { fn }) => withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) => t.concrete("customJvp")),
+  impl: (xs, { fn }) =>
+    withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) =>
+      t.concrete("customJvp"),
+    ),
   abstractEval: (avals, { fn }) => outputAvals(fn, avals),
-  jvp: (primals, tangents, { rule, paths }) => {
-    const [outs, touts] = rule(primals, tangents.map((t, i) => t ?? zerosLike(primals[i]!)));
+  jvp: (primals, tangents, { fn, rule, paths }) => {
+    const [outs, touts] = rule(
+      primals,
+      tangents.map((t, i) => t ?? zerosLike(primals[i]!)),
+    );
+    checkRuleOutputs(fn, primals, outs, paths);
     checkTangents("customJvp: the JVP rule", outs, touts, paths);
     return [outs, touts.map((t, i) => (t.dtype === outs[i]!.dtype ? t : cast(t, outs[i]!.dtype)))];
   },
@@ -74,7 +125,10 @@ export function customJvp<R = any>(
     let outDef: TreeDef | undefined;
     let paths: string[] = [];
     const fn: FlatFn = (xs) => {
-      const o = flattenTensors(f(...unflatten<unknown[]>(inFlat.def, xs)), "customJvp: output of f");
+      const o = flattenTensors(
+        f(...unflatten<unknown[]>(inFlat.def, xs)),
+        "customJvp: output of f",
+      );
       outDef = o.def;
       paths = o.paths;
       return o.leaves;
@@ -86,7 +140,11 @@ export function customJvp<R = any>(
       const t = matchTree(o, tout, "customJvp: rule tangent output", "rule primal output");
       return [o.leaves, t];
     };
-    const outs = bind(customJvpCallP, inFlat.leaves, { fn, rule: flatRule, paths } satisfies CustomJvpParams);
+    const outs = bind(customJvpCallP, inFlat.leaves, {
+      fn,
+      rule: flatRule,
+      paths,
+    } satisfies CustomJvpParams);
     // fn/flatRule record the output structure when they run; fn returns flat leaves, so call f itself otherwise.
     outDef ??= flattenTensors(f(...args), "customJvp: output of f").def;
     return unflatten<R>(outDef, outs);
@@ -113,13 +171,18 @@ function forwardFromBwd(p: LinearParams, res: Tensor[], ts: Tensor[]): Tensor[] 
   return pullback(ts)[0] as Tensor[];
 }
 
-const customVjpLinearP: DefinedPrimitive<LinearParams, "customVjpLinear"> = definePrimitive<LinearParams, "customVjpLinear">({
+const customVjpLinearP: DefinedPrimitive<LinearParams, "customVjpLinear"> = definePrimitive<
+  LinearParams,
+  "customVjpLinear"
+>({
   name: "customVjpLinear",
   linear: true,
   impl: (xs, p) =>
     withTrace(evalTrace, () => {
       const ts = xs.map((x) => new ConcreteTensor(x));
-      return forwardFromBwd(p, ts.slice(0, p.nres), ts.slice(p.nres)).map((t) => t.concrete("customVjp"));
+      return forwardFromBwd(p, ts.slice(0, p.nres), ts.slice(p.nres)).map((t) =>
+        t.concrete("customVjp"),
+      );
     }),
   abstractEval: (_avals, p) => p.outAvals,
   // Linear in the tangents, nonlinear in the residuals: differentiate the forward map itself.
@@ -128,7 +191,11 @@ const customVjpLinearP: DefinedPrimitive<LinearParams, "customVjpLinear"> = defi
     const ts = primals.slice(p.nres);
     const dres = tangents.slice(0, p.nres).map((t, i) => t ?? zerosLike(res[i]!));
     const dts = tangents.slice(p.nres).map((t, i) => t ?? zerosLike(ts[i]!));
-    const [out, tout] = jvp((r: Tensor[], t: Tensor[]) => forwardFromBwd(p, r, t), [res, ts], [dres, dts]);
+    const [out, tout] = jvp(
+      (r: Tensor[], t: Tensor[]) => forwardFromBwd(p, r, t),
+      [res, ts],
+      [dres, dts],
+    );
     return [out as Tensor[], tout as Tangent[]];
   },
   transpose: (cts, inputs, p) => {
@@ -140,9 +207,15 @@ const customVjpLinearP: DefinedPrimitive<LinearParams, "customVjpLinear"> = defi
   testSpec: { cases: [] },
 });
 
-const customVjpCallP: DefinedPrimitive<CustomVjpParams, "customVjpCall"> = definePrimitive<CustomVjpParams, "customVjpCall">({
+const customVjpCallP: DefinedPrimitive<CustomVjpParams, "customVjpCall"> = definePrimitive<
+  CustomVjpParams,
+  "customVjpCall"
+>({
   name: "customVjpCall",
-  impl: (xs, { fn }) => withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) => t.concrete("customVjp")),
+  impl: (xs, { fn }) =>
+    withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) =>
+      t.concrete("customVjp"),
+    ),
   abstractEval: (avals, { fn }) => outputAvals(fn, avals),
   jvp: (primals, tangents, p) => {
     const [outs, res] = p.fwd(primals);
@@ -171,12 +244,16 @@ export function customVjp<R = any>(
     let outFlat: FlatTree | undefined;
     let resDef: TreeDef | undefined;
     const fn: FlatFn = (xs) => {
-      outFlat = flattenTensors(f(...unflatten<unknown[]>(inFlat.def, xs)), "customVjp: output of f");
+      outFlat = flattenTensors(
+        f(...unflatten<unknown[]>(inFlat.def, xs)),
+        "customVjp: output of f",
+      );
       return outFlat.leaves;
     };
     const flatFwd = (xs: Tensor[]): [Tensor[], Tensor[]] => {
       const r = fwd(...unflatten<unknown[]>(inFlat.def, xs));
-      if (!Array.isArray(r) || r.length !== 2) throw new TypeError("customVjp: fwd must return [output, residuals]");
+      if (!Array.isArray(r) || r.length !== 2)
+        throw new TypeError("customVjp: fwd must return [output, residuals]");
       const o = flattenTensors(r[0], "customVjp: fwd output");
       outFlat ??= o;
       const res = flattenTensors(r[1], "customVjp: residuals");
@@ -192,9 +269,12 @@ export function customVjp<R = any>(
         );
       }
       const ref: FlatTree = inFlat;
-      return matchTree(ref, back.map((b, i) => b ?? zerosLike(args[i])), "customVjp: bwd cotangent", "arguments").map((c, i) =>
-        c.dtype === ref.leaves[i]!.dtype ? c : cast(c, ref.leaves[i]!.dtype),
-      );
+      return matchTree(
+        ref,
+        back.map((b, i) => b ?? zerosLike(args[i])),
+        "customVjp: bwd cotangent",
+        "arguments",
+      ).map((c, i) => (c.dtype === ref.leaves[i]!.dtype ? c : cast(c, ref.leaves[i]!.dtype)));
     };
     const outs = bind(customVjpCallP, inFlat.leaves, { fn, fwd: flatFwd, bwd: flatBwd, nres: 0 });
     outFlat ??= flattenTensors(f(...args), "customVjp: output of f");

@@ -20,7 +20,9 @@ export interface GradOptions {
 function checkScalarOutput(out: unknown, fname: string): Tensor {
   const flat = flattenTensors(out, `${fname}: output of f`);
   if (flat.leaves.length !== 1 || flat.def.kind !== "leaf") {
-    throw new TypeError(`${fname}: f must return a single scalar tensor, got a tree with ${flat.leaves.length} leaves`);
+    throw new TypeError(
+      `${fname}: f must return a single scalar tensor, got a tree with ${flat.leaves.length} leaves`,
+    );
   }
   const y = flat.leaves[0]!;
   if (y.ndim !== 0) {
@@ -29,7 +31,8 @@ function checkScalarOutput(out: unknown, fname: string): Tensor {
         `use ng.vjp or ng.jacrev for non-scalar outputs, or reduce with ng.sum`,
     );
   }
-  if (!isFloat(y.dtype)) throw new TypeError(`${fname}: f must return a float scalar, got dtype ${y.dtype}`);
+  if (!isFloat(y.dtype))
+    throw new TypeError(`${fname}: f must return a float scalar, got dtype ${y.dtype}`);
   return y;
 }
 
@@ -42,7 +45,8 @@ export function valueAndGrad(f: (...args: any[]) => any, options: GradOptions = 
 }
 
 function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fname: string) {
-  if (typeof f !== "function") throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
+  if (typeof f !== "function")
+    throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
   const { argnums = 0, hasAux = false } = options;
   return (...args: any[]): [any, any] => {
     const nums = normalizeArgnums(argnums, args.length, fname);
@@ -57,7 +61,9 @@ function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fna
       let out = f(...full);
       if (hasAux) {
         if (!Array.isArray(out) || out.length !== 2) {
-          throw new TypeError(`${fname}: with hasAux, f must return [value, aux], got ${typeof out}`);
+          throw new TypeError(
+            `${fname}: with hasAux, f must return [value, aux], got ${typeof out}`,
+          );
         }
         aux = out[1];
         out = out[0];
@@ -65,7 +71,10 @@ function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fna
       return [checkScalarOutput(out, fname)];
     }, flat.leaves);
     const y = lin.outs[0]!;
-    const grads = unflatten<unknown[]>(flat.def, pullbackFlat(lin, flat.leaves, [scalar(1, y.dtype)]));
+    const grads = unflatten<unknown[]>(
+      flat.def,
+      pullbackFlat(lin, flat.leaves, [scalar(1, y.dtype)]),
+    );
     const g = typeof argnums === "number" ? grads[0] : grads;
     return [hasAux ? [y, aux] : y, g];
   };

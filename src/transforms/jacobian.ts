@@ -29,15 +29,28 @@ function basis(x: Tensor, i: number): Tensor {
 }
 
 /** Stacks per-element results `parts[k]` (each of shape S) into shape [...S, ...inner] or [...inner, ...S]. */
-function assemble(parts: Tensor[], partShape: readonly number[], inner: readonly number[], innerLast: boolean, like: Tensor): Tensor {
-  if (parts.length === 0) return reshape(zerosLike({ shape: [0], dtype: like.dtype }), innerLast ? [...partShape, ...inner] : [...inner, ...partShape]);
+function assemble(
+  parts: Tensor[],
+  partShape: readonly number[],
+  inner: readonly number[],
+  innerLast: boolean,
+  like: Tensor,
+): Tensor {
+  if (parts.length === 0)
+    return reshape(
+      zerosLike({ shape: [0], dtype: like.dtype }),
+      innerLast ? [...partShape, ...inner] : [...inner, ...partShape],
+    );
   const st = stack(parts, innerLast ? partShape.length : 0);
   return reshape(st, innerLast ? [...partShape, ...inner] : [...inner, ...partShape]);
 }
 
 function selected(args: any[], argnums: number | readonly number[], fname: string) {
   const nums = normalizeArgnums(argnums, args.length, fname);
-  const flat = flattenTensors(nums.map((i) => args[i]), `${fname}: argument `);
+  const flat = flattenTensors(
+    nums.map((i) => args[i]),
+    `${fname}: argument `,
+  );
   checkFloatInputs(flat, fname, "argument ");
   const call = (f: (...a: any[]) => any, xs: Tensor[]) => {
     const chosen = unflatten<unknown[]>(flat.def, xs);
@@ -81,7 +94,15 @@ export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}) {
     if (!outFlat) outFlat = flattenTensors(call(f, flat.leaves), "jacfwd: output of f");
     outFlat.leaves.forEach((o, k) => {
       blocks.push(
-        flat.leaves.map((x, j) => assemble(perInput[j]!.map((cols) => cols[k]!), o.shape, x.shape, true, o)),
+        flat.leaves.map((x, j) =>
+          assemble(
+            perInput[j]!.map((cols) => cols[k]!),
+            o.shape,
+            x.shape,
+            true,
+            o,
+          ),
+        ),
       );
     });
     return jacTree(outFlat, flat, blocks, typeof argnums === "number");
@@ -108,7 +129,15 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}) {
         const cts = outs.map((_p, m) => (m === k ? basis(o, i) : null));
         rows.push(pullbackFlat(lin, flat.leaves, cts));
       }
-      return flat.leaves.map((x, j) => assemble(rows.map((r) => r[j]!), x.shape, o.shape, false, x));
+      return flat.leaves.map((x, j) =>
+        assemble(
+          rows.map((r) => r[j]!),
+          x.shape,
+          o.shape,
+          false,
+          x,
+        ),
+      );
     });
     return jacTree({ ...outFlat!, leaves: outs }, flat, blocks, typeof argnums === "number");
   };

@@ -15,10 +15,16 @@ import { flattenTensors, matchTree } from "./args.js";
  * `primals` and `tangents` are argument lists (pytrees of equal structure and shapes).
  * @example const [y, dy] = ng.jvp((x) => ng.sin(x), [x], [ng.onesLike(x)]);
  */
-export function jvp<R = any>(f: (...args: any[]) => R, primals: readonly unknown[], tangents: readonly unknown[]): [R, R] {
+export function jvp<R = any>(
+  f: (...args: any[]) => R,
+  primals: readonly unknown[],
+  tangents: readonly unknown[],
+): [R, R] {
   if (typeof f !== "function") throw new TypeError(`jvp: f must be a function, got ${typeof f}`);
-  if (!Array.isArray(primals)) throw new TypeError(`jvp: primals must be an array of arguments, got ${typeof primals}`);
-  if (!Array.isArray(tangents)) throw new TypeError(`jvp: tangents must be an array of arguments, got ${typeof tangents}`);
+  if (!Array.isArray(primals))
+    throw new TypeError(`jvp: primals must be an array of arguments, got ${typeof primals}`);
+  if (!Array.isArray(tangents))
+    throw new TypeError(`jvp: tangents must be an array of arguments, got ${typeof tangents}`);
   const inP = flattenTensors(primals, "jvp: primals");
   const inT = matchTree(inP, tangents, "jvp: tangents", "primals");
   const trace = new JVPTrace(currentTrace());

@@ -11,7 +11,11 @@ import { unflatten } from "../core/tree.js";
 import { flattenTensors } from "./args.js";
 
 /** Stages `fn` on abstract stand-ins for `args` and returns the IR and the output structure. */
-export function stageFlat(fn: (xs: Tensor[]) => Tensor[], args: readonly Tensor[], purpose: string): IR {
+export function stageFlat(
+  fn: (xs: Tensor[]) => Tensor[],
+  args: readonly Tensor[],
+  purpose: string,
+): IR {
   const staging = new StagingTrace(currentTrace(), purpose);
   const inputs = args.map((a) => staging.newArg(a.aval));
   const outs = withTrace(staging, () => fn(inputs));
@@ -29,7 +33,8 @@ export function makeIR(f: (...args: any[]) => any) {
   return (...args: unknown[]): IR => {
     const flat = flattenTensors(args, "makeIR: argument ");
     return stageFlat(
-      (xs) => flattenTensors(f(...unflatten<unknown[]>(flat.def, xs)), "makeIR: output of f").leaves,
+      (xs) =>
+        flattenTensors(f(...unflatten<unknown[]>(flat.def, xs)), "makeIR: output of f").leaves,
       flat.leaves,
       "makeIR",
     );

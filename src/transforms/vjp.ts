@@ -30,7 +30,10 @@ export interface Linearized {
 }
 
 /** Linearizes `fn` at `primals`: primal outputs plus the linear tangent program as IR. */
-export function linearizeFlat(fn: (xs: Tensor[]) => Tensor[], primals: readonly Tensor[]): Linearized {
+export function linearizeFlat(
+  fn: (xs: Tensor[]) => Tensor[],
+  primals: readonly Tensor[],
+): Linearized {
   const staging = new StagingTrace(currentTrace(), "reverse mode");
   const jvpTrace = new JVPTrace(staging);
   const inMask = primals.map((p) => isFloat(p.dtype));
@@ -54,7 +57,11 @@ export function linearizeFlat(fn: (xs: Tensor[]) => Tensor[], primals: readonly 
 }
 
 /** Applies the transpose of a linearization: output cotangents -> input cotangents (zeros filled in). */
-export function pullbackFlat(lin: Linearized, primals: readonly Tensor[], cts: readonly Tangent[]): Tensor[] {
+export function pullbackFlat(
+  lin: Linearized,
+  primals: readonly Tensor[],
+  cts: readonly Tangent[],
+): Tensor[] {
   const irCts: Tangent[] = new Array(lin.ir.outVars.length).fill(null);
   lin.outIndex.forEach((j, i) => {
     if (j >= 0) irCts[j] = cts[i] ?? null;
@@ -72,7 +79,10 @@ export function pullbackFlat(lin: Linearized, primals: readonly Tensor[], cts: r
  * the output (same structure and shapes) to a list of cotangents, one per argument.
  * @example const [y, pullback] = ng.vjp((x) => ng.sum(ng.sin(x)), x); const [dx] = pullback(ng.array(1));
  */
-export function vjp<R = any>(f: (...args: any[]) => R, ...primals: unknown[]): [R, (ct: unknown) => any[]] {
+export function vjp<R = any>(
+  f: (...args: any[]) => R,
+  ...primals: unknown[]
+): [R, (ct: unknown) => any[]] {
   if (typeof f !== "function") throw new TypeError(`vjp: f must be a function, got ${typeof f}`);
   const inP = flattenTensors(primals, "vjp: primals");
   let outFlat: FlatTree | undefined;

@@ -18,7 +18,7 @@ import { NDArray } from "../ndarray.js";
 // a KC×NR micro-panel of B (8 KiB) stays in L1, an MC×KC block of A (256 KiB) in L2.
 const MR = 4;
 const NR = 4;
-const KC = 128;
+const KC = 256;
 const MC = 128;
 const NC = 512;
 /** Problems with fewer multiply-adds than this (or an M or N below 4) skip packing. */
