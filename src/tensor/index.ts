@@ -12,3 +12,4 @@ export * from "./kernels/reduce.js";
 export * from "./kernels/matmul.js";
 export * from "./kernels/movement.js";
 export * as random from "./random.js";
+export * from "./kernels/conv.js";

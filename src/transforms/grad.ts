@@ -2,8 +2,9 @@
  * Gradients (DESIGN.md §5): `grad` and `valueAndGrad` with `argnums` and `hasAux`, built
  * on linearize + transpose (vjp.ts). The output must be a float scalar.
  */
-import type { Tensor } from "../core/tensor.js";
-import { unflatten } from "../core/tree.js";
+import { Tensor } from "../core/tensor.js";
+import { flatten, unflatten, type TreeDef } from "../core/tree.js";
+import { currentTrace, evalTrace } from "../core/trace.js";
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
 import { scalar } from "../primitives/convert.js";
@@ -44,38 +45,80 @@ export function valueAndGrad(f: (...args: any[]) => any, options: GradOptions = 
   return valueAndGradNamed(f, options, "valueAndGrad");
 }
 
+/**
+ * Handles an inner gradient while an outer transform is active (nested switching,
+ * DESIGN.md §4): given the flat objective and the differentiated leaves it returns
+ * [value, ...aux, ...grads], or null to fall back to plain nesting. Installed by nested/.
+ */
+export type NestedGradHandler = (
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  nOut: number,
+  fname: string,
+) => Tensor[] | null;
+
+let nestedGradHandler: NestedGradHandler | null = null;
+
+/** Installs (or removes, with null) the nested-switching handler of `grad`/`valueAndGrad`. */
+export function setNestedGradHandler(handler: NestedGradHandler | null): void {
+  nestedGradHandler = handler;
+}
+
+/**
+ * The flat objective of f: differentiated leaves -> [value, ...aux leaves]. The aux
+ * structure is recorded on the first call.
+ */
+function flatObjective(f: (...args: any[]) => any, args: any[], nums: number[], def: TreeDef, hasAux: boolean, fname: string) {
+  // aux leaves that are tensors travel as outputs; other leaves (strings, ...) are kept as is.
+  const rec: { auxDef: TreeDef | undefined; auxLeaves: unknown[] } = { auxDef: undefined, auxLeaves: [] };
+  const fn = (xs: Tensor[]): Tensor[] => {
+    const chosen = unflatten<unknown[]>(def, xs);
+    const full = args.slice();
+    nums.forEach((a, k) => (full[a] = chosen[k]));
+    const out = f(...full);
+    if (!hasAux) return [checkScalarOutput(out, fname)];
+    if (!Array.isArray(out) || out.length !== 2) {
+      throw new TypeError(`${fname}: with hasAux, f must return [value, aux], got ${typeof out}`);
+    }
+    const [leaves, auxDef] = flatten(out[1]);
+    rec.auxDef = auxDef;
+    rec.auxLeaves = leaves;
+    return [checkScalarOutput(out[0], fname), ...leaves.filter((l): l is Tensor => l instanceof Tensor)];
+  };
+  return { fn, rec };
+}
+
 function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fname: string) {
-  if (typeof f !== "function")
-    throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
+  if (typeof f !== "function") throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
   const { argnums = 0, hasAux = false } = options;
   return (...args: any[]): [any, any] => {
     const nums = normalizeArgnums(argnums, args.length, fname);
     const diffArgs = nums.map((i) => args[i]);
     const flat = flattenTensors(diffArgs, `${fname}: argument `);
     checkFloatInputs(flat, fname, "argument ");
-    let aux: unknown;
-    const lin = linearizeFlat((xs) => {
-      const chosen = unflatten<unknown[]>(flat.def, xs);
-      const full = args.slice();
-      nums.forEach((a, k) => (full[a] = chosen[k]));
-      let out = f(...full);
-      if (hasAux) {
-        if (!Array.isArray(out) || out.length !== 2) {
-          throw new TypeError(
-            `${fname}: with hasAux, f must return [value, aux], got ${typeof out}`,
-          );
-        }
-        aux = out[1];
-        out = out[0];
-      }
-      return [checkScalarOutput(out, fname)];
-    }, flat.leaves);
-    const y = lin.outs[0]!;
-    const grads = unflatten<unknown[]>(
-      flat.def,
-      pullbackFlat(lin, flat.leaves, [scalar(1, y.dtype)]),
-    );
+    const { fn, rec } = flatObjective(f, args, nums, flat.def, hasAux, fname);
+    let outs: Tensor[] | null = null;
+    if (nestedGradHandler !== null && currentTrace() !== evalTrace) {
+      outs = nestedGradHandler(fn, flat.leaves, -1, fname);
+    }
+    if (outs === null) {
+      const lin = linearizeFlat(fn, flat.leaves);
+      const y = lin.outs[0]!;
+      const cts = lin.outs.map((_o, i) => (i === 0 ? scalar(1, y.dtype) : null));
+      outs = [...lin.outs, ...pullbackFlat(lin, flat.leaves, cts)];
+    }
+    const nOut = outs.length - flat.leaves.length;
+    const y = outs[0]!;
+    const grads = unflatten<unknown[]>(flat.def, outs.slice(nOut));
     const g = typeof argnums === "number" ? grads[0] : grads;
+    let aux: unknown;
+    if (hasAux) {
+      let k = 1;
+      aux = unflatten(
+        rec.auxDef!,
+        rec.auxLeaves.map((l) => (l instanceof Tensor ? outs[k++] : l)),
+      );
+    }
     return [hasAux ? [y, aux] : y, g];
   };
 }

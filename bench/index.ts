@@ -1,0 +1,39 @@
+/**
+ * The benchmark suite (DESIGN.md §6.4): `npm run bench` (or `npm run bench -- --quick`)
+ * measures nestgrad side by side with plain-JS loops and the tfjs CPU backend in one run
+ * and prints tables of throughput and ratios, then runs the AD section (bench/ad.ts:
+ * nested-derivative workloads against tfjs and jax-js, written to bench/results/latest.md).
+ * Timings are never asserted in tests.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { benchMatmul } from "./matmul.js";
+import { benchElementwise } from "./elementwise.js";
+import { runADSection } from "./ad.js";
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  await tf.setBackend("cpu");
+  await tf.ready();
+  const started = performance.now();
+  console.log(
+    `nestgrad bench: node ${process.version}, ${process.platform}/${process.arch}, ` +
+      `tfjs-core ${tf.version_core} (backend ${tf.getBackend()})${quick ? ", --quick" : ""}`,
+  );
+  // --ad: only the AD section (bench/ad.ts); --no-ad: only the tensor-layer tables
+  const onlyAD = process.argv.includes("--ad");
+  if (!onlyAD) {
+    await benchMatmul(quick);
+    await benchElementwise(quick);
+  }
+  if (!process.argv.includes("--no-ad")) {
+    await runADSection(quick);
+    await tf.setBackend("cpu");
+  }
+  console.log(`\ntotal ${((performance.now() - started) / 1e3).toFixed(1)} s`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,340 @@
+/**
+ * The layer contract of `ng.nn` (DESIGN.md §1 nn/, §5, §7), in the spirit of Lux.jl: a
+ * layer is an immutable configuration with `init(key) -> [ps, st]` and
+ * `apply(x, ps, st) -> [y, st]`; parameters and state are explicit plain trees of
+ * tensors. This file holds the interface, `setup`, the `stateful` wrapper,
+ * `parameterCount`, `testMode` / `trainMode`, and the helpers every layer uses to
+ * validate its inputs and parameters with errors that name the layer path
+ * ("chain.layer_2 (dense 4 → 2): expected input with last dimension 4, got shape [8, 3]").
+ */
+import { Tensor } from "../core/tensor.js";
+import { checkDType, type FloatDType } from "../tensor/dtype.js";
+import { formatShape } from "../tensor/shape.js";
+import { describeValue } from "../primitives/convert.js";
+import { key as randomKey } from "../random.js";
+
+/**
+ * A layer: an immutable configuration. `init` builds fresh parameters and state from a
+ * random key; `apply` is pure: it returns the output and the new state.
+ */
+export interface Layer<P = any, S = any> {
+  /** The layer family, e.g. "dense", "chain". */
+  readonly kind: string;
+  /** Fresh parameters and state from a random key. */
+  init(key: Tensor): [P, S];
+  /** The output for input `x` and the updated state. */
+  apply(x: any, ps: P, st: S): [any, S];
+  /** A one-line summary used in error messages, e.g. "dense 4 → 2". */
+  describe?(): string;
+}
+
+/** A parameter or state tree: nested plain objects of tensors (and flags). */
+export type Tree = any;
+
+/**
+ * Builds the parameters and state of `model` from a random key.
+ * @example const [ps, st] = ng.nn.setup(ng.random.key(0), ng.nn.dense(2, 3));
+ */
+export function setup<P, S>(key: Tensor, model: Layer<P, S>): [P, S] {
+  checkLayer(model, "setup: model");
+  if (!(key instanceof Tensor)) {
+    throw new TypeError(`setup: key: expected a key from ng.random.key, got ${describeValue(key)}`);
+  }
+  return model.init(key);
+}
+
+/** A callable model that keeps its latest state in `.state`. */
+export interface StatefulModel<S = any> {
+  (x: any): any;
+  /** The state after the latest call. */
+  readonly state: S;
+  readonly model: Layer<any, S>;
+  readonly ps: any;
+}
+
+/**
+ * Wraps `model` with fixed parameters into a callable `x => y` that threads the state
+ * from call to call (batchNorm running statistics, dropout keys); `.state` is the latest.
+ * Differentiate through it like any function: `ng.grad((x) => ng.sum(f(x)))(x)`.
+ * @example const f = ng.nn.stateful(model, ps, st); const y = f(x); f.state; // updated
+ */
+export function stateful<P, S>(model: Layer<P, S>, ps: P, st: S): StatefulModel<S> {
+  checkLayer(model, "stateful: model");
+  let state = st;
+  const f = (x: any): any => {
+    const [y, s] = model.apply(x, ps, state);
+    state = s;
+    return y;
+  };
+  Object.defineProperties(f, {
+    state: { get: () => state, enumerable: true },
+    model: { value: model, enumerable: true },
+    ps: { value: ps, enumerable: true },
+  });
+  return f as StatefulModel<S>;
+}
+
+/** Sum of the sizes of the tensor leaves of a tree. */
+function countLeaves(tree: unknown): number {
+  if (tree instanceof Tensor) return tree.size;
+  if (Array.isArray(tree)) return tree.reduce((n: number, c) => n + countLeaves(c), 0);
+  if (isPlainObject(tree)) return Object.values(tree).reduce((n: number, c) => n + countLeaves(c), 0);
+  return 0;
+}
+
+/**
+ * The number of trainable scalars of a model (it is initialised once with a fixed key to
+ * count them), or of a parameter tree.
+ * @example ng.nn.parameterCount(ng.nn.dense(3, 2)) // 3·2 + 2 = 8
+ */
+export function parameterCount(modelOrParams: Layer | Tree): number {
+  if (isLayer(modelOrParams)) {
+    const [ps] = modelOrParams.init(randomKey(0));
+    return countLeaves(ps);
+  }
+  return countLeaves(modelOrParams);
+}
+
+/** Copies `st`, setting every `training` flag found in it to `training`. */
+function setTraining(st: Tree, training: boolean): Tree {
+  if (Array.isArray(st)) return st.map((c) => setTraining(c, training));
+  if (!isPlainObject(st)) return st;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(st)) {
+    out[k] = k === "training" && typeof st[k] === "boolean" ? training : setTraining(st[k], training);
+  }
+  return out;
+}
+
+/**
+ * The state switched to test mode: every `training` flag (dropout, batchNorm) becomes
+ * false, so dropout is the identity and batchNorm uses its running statistics.
+ * @example const yTest = model.apply(x, ps, ng.nn.testMode(st))[0];
+ */
+export function testMode<S>(st: S): S {
+  return setTraining(st, false) as S;
+}
+
+/**
+ * The state switched to training mode (every `training` flag true).
+ * @example st = ng.nn.trainMode(st);
+ */
+export function trainMode<S>(st: S): S {
+  return setTraining(st, true) as S;
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers shared by the layers: validation and error paths.
+
+export function isPlainObject(x: unknown): x is Record<string, any> {
+  if (x === null || typeof x !== "object") return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/** True for objects that implement the layer contract. */
+export function isLayer(x: unknown): x is Layer {
+  return (
+    x !== null &&
+    typeof x === "object" &&
+    typeof (x as Layer).init === "function" &&
+    typeof (x as Layer).apply === "function" &&
+    typeof (x as Layer).kind === "string"
+  );
+}
+
+/** Throws unless `x` is a layer, naming the argument. */
+export function checkLayer(x: unknown, argName: string): asserts x is Layer {
+  if (!isLayer(x)) {
+    throw new TypeError(
+      `${argName}: expected a layer (an object with kind, init and apply), got ${describeValue(x)}`,
+    );
+  }
+}
+
+/** The summary of a layer for messages: its `describe()` or its kind. */
+export function describeLayer(layer: Layer): string {
+  return layer.describe ? layer.describe() : layer.kind;
+}
+
+const PATH_INFO = Symbol("nestgrad.nn.errorPath");
+
+/** Where an error arose: the container path, the layer summary and the message proper. */
+interface PathInfo {
+  root: string | undefined;
+  keys: string[];
+  desc: string | undefined;
+  detail: string;
+}
+
+function formatInfo(i: PathInfo): string {
+  if (i.root === undefined) return i.desc === undefined ? i.detail : `${i.desc}: ${i.detail}`;
+  const path = [i.root, ...i.keys].join(".");
+  return i.desc === undefined ? `${path}: ${i.detail}` : `${path} (${i.desc}): ${i.detail}`;
+}
+
+function withInfo<E extends Error>(e: E, info: PathInfo): E {
+  (e as any)[PATH_INFO] = info;
+  e.message = formatInfo(info);
+  return e;
+}
+
+/**
+ * An error about a layer's input: "dense 4 → 2: expected ...". Containers prefix the path.
+ */
+export function inputError(layer: Layer, detail: string): RangeError {
+  return withInfo(new RangeError(""), {
+    root: undefined,
+    keys: [],
+    desc: describeLayer(layer),
+    detail,
+  });
+}
+
+/** An error about a layer's parameters or state: "dense: params are missing key 'bias'". */
+export function treeError(layer: Layer, detail: string): TypeError {
+  return withInfo(new TypeError(""), { root: layer.kind, keys: [], desc: undefined, detail });
+}
+
+/**
+ * Runs `fn` (a child's init or apply) and, if it throws, prefixes the error message with
+ * the container's kind and the child's key; errors from ops get the child's summary.
+ * The error keeps its class.
+ */
+export function inChild<T>(container: Layer, key: string, child: Layer, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    const prev = (e as any)[PATH_INFO] as PathInfo | undefined;
+    const info: PathInfo = prev
+      ? { ...prev, keys: [key, ...prev.keys], root: container.kind }
+      : { root: container.kind, keys: [key], desc: describeLayer(child), detail: e.message };
+    throw withInfo(e, info);
+  }
+}
+
+/** Throws unless `x` is a tensor; returns it. */
+export function checkInputTensor(layer: Layer, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw inputError(layer, `expected a tensor input, got ${describeValue(x)}`);
+  }
+  return x;
+}
+
+/** Throws unless `x` has rank `rank` (or at least `rank` with `atLeast`); names the layout. */
+export function checkRank(
+  layer: Layer,
+  x: Tensor,
+  rank: number,
+  layout: string,
+  atLeast = false,
+): void {
+  if (atLeast ? x.ndim < rank : x.ndim !== rank) {
+    throw inputError(
+      layer,
+      `expected input of rank ${atLeast ? `>= ${rank}` : rank} (${layout}), got shape ${formatShape(x.shape)}`,
+    );
+  }
+}
+
+/** Throws unless the last dimension of `x` is `n`. */
+export function checkLastDim(layer: Layer, x: Tensor, n: number): void {
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== n) {
+    throw inputError(
+      layer,
+      `expected input with last dimension ${n}, got shape ${formatShape(x.shape)}`,
+    );
+  }
+}
+
+/**
+ * Validates a tree node against the keys the layer expects: a plain object with exactly
+ * those keys; for keys with an expected shape, a tensor of that shape. `what` is
+ * "params" or "state".
+ */
+export function checkKeys(
+  layer: Layer,
+  tree: unknown,
+  expected: Record<string, readonly number[] | null>,
+  what: "params" | "state",
+): void {
+  if (!isPlainObject(tree)) {
+    throw treeError(layer, `${what}: expected a plain object, got ${describeValue(tree)}`);
+  }
+  for (const k of Object.keys(expected)) {
+    if (!Object.prototype.hasOwnProperty.call(tree, k)) {
+      throw treeError(layer, `${what} are missing key '${k}'`);
+    }
+  }
+  for (const k of Object.keys(tree)) {
+    if (!Object.prototype.hasOwnProperty.call(expected, k)) {
+      throw treeError(layer, `${what} have an unexpected key '${k}'`);
+    }
+  }
+  for (const [k, shape] of Object.entries(expected)) {
+    if (shape === null) continue;
+    const v = tree[k];
+    if (!(v instanceof Tensor)) {
+      throw treeError(layer, `${what}.${k}: expected a tensor, got ${describeValue(v)}`);
+    }
+    if (v.ndim !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
+      throw treeError(
+        layer,
+        `${what}.${k}: expected shape ${formatShape(shape)}, got ${formatShape(v.shape)}`,
+      );
+    }
+  }
+}
+
+/** Validates a positive integer size argument of a layer factory. */
+export function checkSize(v: unknown, name: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw new RangeError(`${name}: expected a positive integer, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
+/** Validates a float dtype option (default float32). */
+export function checkFloatDType(v: unknown, name: string): FloatDType {
+  if (v === undefined) return "float32";
+  const d = checkDType(v, name);
+  if (d !== "float32" && d !== "float64") {
+    throw new TypeError(`${name}: expected "float32" or "float64", got "${d}"`);
+  }
+  return d;
+}
+
+/** Validates an optional activation function. */
+export function checkActivation(
+  v: unknown,
+  name: string,
+): ((x: Tensor) => Tensor) | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "function") {
+    throw new TypeError(`${name}: expected a function like ng.tanh, got ${describeValue(v)}`);
+  }
+  return v as (x: Tensor) => Tensor;
+}
+
+/** Validates an options object (undefined allowed). */
+export function checkOptions<T extends object>(v: unknown, name: string): Partial<T> {
+  if (v === undefined || v === null) return {};
+  if (!isPlainObject(v)) {
+    throw new TypeError(`${name}: options: expected a plain object, got ${describeValue(v)}`);
+  }
+  return v as Partial<T>;
+}
+
+/**
+ * Splits the `(activation?, options?)` tail of factories like `dense(4, 2, ng.tanh)` and
+ * `dense(4, 2, { useBias: false })`.
+ */
+export function activationAndOptions<T extends object>(
+  a: unknown,
+  b: unknown,
+  name: string,
+): [((x: Tensor) => Tensor) | undefined, Partial<T>] {
+  if (isPlainObject(a) && b === undefined) return [undefined, checkOptions<T>(a, name)];
+  return [checkActivation(a, `${name}: activation`), checkOptions<T>(b, name)];
+}
