@@ -35,11 +35,17 @@ describe("package", () => {
     expect(pkg.exports["."]!.types).toBe("./dist/index.d.ts");
   });
 
-  it.runIf(existsSync(`${root}dist/index.js`))("resolves `import * as ng from \"nestgrad\"` from the build", () => {
-    const script =
-      'import * as ng from "nestgrad"; const g = ng.grad((x) => ng.sum(ng.mul(x, x)))(ng.array([1, 2]));' +
-      "console.log(JSON.stringify(g.toArray()));";
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
-    expect(JSON.parse(out.trim())).toEqual([2, 4]);
-  });
+  it.runIf(existsSync(`${root}dist/index.js`))(
+    'resolves `import * as ng from "nestgrad"` from the build',
+    () => {
+      const script =
+        'import * as ng from "nestgrad"; const g = ng.grad((x) => ng.sum(ng.mul(x, x)))(ng.array([1, 2]));' +
+        "console.log(JSON.stringify(g.toArray()));";
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: root,
+        encoding: "utf8",
+      });
+      expect(JSON.parse(out.trim())).toEqual([2, 4]);
+    },
+  );
 });

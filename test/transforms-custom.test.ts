@@ -344,11 +344,19 @@ describe("makeIR", () => {
 
   it("stages transformed functions: the IR of grad(f) typechecks and has f's derivative equations", () => {
     const f = (x: Tensor) => ng.sum(ng.sin(x));
-    const ir = ng.makeIR(ng.grad(f))(ng.zeros([4], { dtype: "float64" }));
+    // With nested switching off the inner gradient is traced through: its equations appear.
+    const ir = ng.config.withConfig({ nestedSwitching: false }, () =>
+      ng.makeIR(ng.grad(f))(ng.zeros([4], { dtype: "float64" })),
+    );
     expect(() => ir.typecheck()).not.toThrow();
     const names = ir.eqns.map((e) => e.prim.name);
     expect(names).toContain("cos");
     expect(ir.outVars[0]!.aval.toString()).toBe("float64[4]");
+    // With switching on (the default) it is one gradCall carrying f's IR.
+    const staged = ng.makeIR(ng.grad(f))(ng.zeros([4], { dtype: "float64" }));
+    expect(() => staged.typecheck()).not.toThrow();
+    expect(staged.eqns.map((e) => e.prim.name)).toEqual(["gradCall"]);
+    expect(staged.toString()).toMatch(/gradCall\[wrt=\(0\), strategy=forwardOverReverse/);
     const irJ = ng.makeIR((x: Tensor) => ng.jvp(f, [x], [ng.onesLike(x)])[1])(
       ng.zeros([2], { dtype: "float64" }),
     );

@@ -14,6 +14,7 @@ import {
   inChild,
   isLayer,
   isPlainObject,
+  setOwn,
   treeError,
   type Layer,
   type Tree,
@@ -57,8 +58,8 @@ function initChildren(
   const st: Record<string, unknown> = {};
   layers.forEach((l, i) => {
     const [p, s] = inChild(container, names[i]!, l, () => l.init(keys[i]!));
-    ps[names[i]!] = p;
-    st[names[i]!] = s;
+    setOwn(ps, names[i]!, p);
+    setOwn(st, names[i]!, s);
   });
   return [ps, st];
 }
@@ -82,7 +83,9 @@ class Chain implements Layer<Tree, Tree> {
     let y = x;
     this.layers.forEach((l, i) => {
       const k = this.names[i]!;
-      [y, newSt[k]] = inChild(this, k, l, () => l.apply(y, ps[k], st[k]));
+      const [yi, si] = inChild(this, k, l, () => l.apply(y, ps[k], st[k]));
+      y = yi;
+      setOwn(newSt, k, si);
     });
     return [y, newSt];
   }
@@ -125,7 +128,7 @@ class Parallel implements Layer<Tree, Tree> {
       const k = this.names[i]!;
       const xi = perBranch ? (x as unknown[])[i] : x;
       const [y, s] = inChild(this, k, l, () => l.apply(xi, ps[k], st[k]));
-      newSt[k] = s;
+      setOwn(newSt, k, s);
       return y;
     });
     return [this.connection ? this.connection(...ys) : ys, newSt];

@@ -7,7 +7,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import "../ops/index.js";
 import { split } from "../random.js";
-import { checkInit, glorotUniform, runInit, zeros, type Initializer } from "./init.js";
+import { glorotUniform, zeros, type Initializer } from "./init.js";
 import {
   activationAndOptions,
   checkFloatDType,
@@ -16,6 +16,8 @@ import {
   checkLastDim,
   checkSize,
   type Layer,
+  checkInit,
+  runInit,
 } from "./layer.js";
 
 /** Options of `dense`. */

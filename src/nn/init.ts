@@ -52,7 +52,11 @@ function factory<O extends object>(
       if (!(key instanceof Tensor)) {
         throw new TypeError(`init.${name}: key: expected a random key, got ${describeValue(key)}`);
       }
-      return draw(key, checkShape(shape, `init.${name}`), checkFloatDType(dtype, `init.${name}: dtype`));
+      return draw(
+        key,
+        checkShape(shape, `init.${name}`),
+        checkFloatDType(dtype, `init.${name}: dtype`),
+      );
     };
   };
   const plain = configured({});
@@ -289,35 +293,4 @@ function householderQ(a: number[], n: number, m: number): Float64Array {
   }
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) q[i * m + j] = q[i * m + j]! * signs[j]!;
   return q;
-}
-
-/** Validates an initialiser option of a layer (a function). */
-export function checkInit(v: unknown, name: string, fallback: Initializer): Initializer {
-  if (v === undefined) return fallback;
-  if (typeof v !== "function") {
-    throw new TypeError(
-      `${name}: expected an initialiser (key, shape, dtype) => Tensor such as ng.nn.init.zeros, got ${describeValue(v)}`,
-    );
-  }
-  return v as Initializer;
-}
-
-/** Runs an initialiser and checks that it returned a tensor of the requested shape and dtype. */
-export function runInit(
-  init: Initializer,
-  key: Tensor,
-  shape: readonly number[],
-  dtype: FloatDType,
-  what: string,
-): Tensor {
-  const t = init(key, shape, dtype);
-  if (!(t instanceof Tensor)) {
-    throw new TypeError(`${what}: the initialiser returned ${describeValue(t)}, not a tensor`);
-  }
-  if (t.ndim !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new RangeError(
-      `${what}: the initialiser returned shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`,
-    );
-  }
-  return t.dtype === dtype ? t : t.cast(dtype);
 }

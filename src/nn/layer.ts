@@ -7,11 +7,12 @@
  * validate its inputs and parameters with errors that name the layer path
  * ("chain.layer_2 (dense 4 → 2): expected input with last dimension 4, got shape [8, 3]").
  */
-import { Tensor } from "../core/tensor.js";
+import { ConcreteTensor, ConcretizationError, Tensor } from "../core/tensor.js";
 import { checkDType, type FloatDType } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
-import { describeValue } from "../primitives/convert.js";
+import { describeValue, fromNDArray } from "../primitives/convert.js";
 import { key as randomKey } from "../random.js";
+import type { Initializer } from "./init.js";
 
 /**
  * A layer: an immutable configuration. `init` builds fresh parameters and state from a
@@ -55,7 +56,10 @@ export interface StatefulModel<S = any> {
 /**
  * Wraps `model` with fixed parameters into a callable `x => y` that threads the state
  * from call to call (batchNorm running statistics, dropout keys); `.state` is the latest.
- * Differentiate through it like any function: `ng.grad((x) => ng.sum(f(x)))(x)`.
+ * Differentiate through it like any function: `ng.grad((x) => ng.sum(f(x)))(x)`. Stored
+ * states are always concrete values; an update computed while the call is staged (jit,
+ * nested switching) cannot be stored and is dropped — thread the state explicitly with
+ * `model.apply` where that matters.
  * @example const f = ng.nn.stateful(model, ps, st); const y = f(x); f.state; // updated
  */
 export function stateful<P, S>(model: Layer<P, S>, ps: P, st: S): StatefulModel<S> {
@@ -63,7 +67,8 @@ export function stateful<P, S>(model: Layer<P, S>, ps: P, st: S): StatefulModel<
   let state = st;
   const f = (x: any): any => {
     const [y, s] = model.apply(x, ps, state);
-    state = s;
+    const kept = concreteState(s);
+    if (kept !== undefined) state = kept as S;
     return y;
   };
   Object.defineProperties(f, {
@@ -74,11 +79,44 @@ export function stateful<P, S>(model: Layer<P, S>, ps: P, st: S): StatefulModel<
   return f as StatefulModel<S>;
 }
 
+/**
+ * The state with every tensor made concrete, so that no tracer outlives the transform
+ * that made it: a tracer of an eager transform (grad, jvp) is replaced by its value (state
+ * updates are not differentiated). Undefined when some leaf only exists symbolically
+ * (the call is being staged, e.g. by jit or nested switching): that update is dropped.
+ */
+function concreteState(st: unknown): unknown {
+  let ok = true;
+  const walk = (x: unknown): unknown => {
+    if (!ok) return x;
+    if (x instanceof ConcreteTensor) return x;
+    if (x instanceof Tensor) {
+      try {
+        return fromNDArray(x.concrete("nn.stateful: state update"));
+      } catch (e) {
+        if (!(e instanceof ConcretizationError)) throw e;
+        ok = false;
+        return x;
+      }
+    }
+    if (Array.isArray(x)) return x.map(walk);
+    if (isPlainObject(x)) {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x)) setOwn(out, k, walk(x[k]));
+      return out;
+    }
+    return x;
+  };
+  const out = walk(st);
+  return ok ? out : undefined;
+}
+
 /** Sum of the sizes of the tensor leaves of a tree. */
 function countLeaves(tree: unknown): number {
   if (tree instanceof Tensor) return tree.size;
   if (Array.isArray(tree)) return tree.reduce((n: number, c) => n + countLeaves(c), 0);
-  if (isPlainObject(tree)) return Object.values(tree).reduce((n: number, c) => n + countLeaves(c), 0);
+  if (isPlainObject(tree))
+    return Object.values(tree).reduce((n: number, c) => n + countLeaves(c), 0);
   return 0;
 }
 
@@ -101,7 +139,11 @@ function setTraining(st: Tree, training: boolean): Tree {
   if (!isPlainObject(st)) return st;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(st)) {
-    out[k] = k === "training" && typeof st[k] === "boolean" ? training : setTraining(st[k], training);
+    setOwn(
+      out,
+      k,
+      k === "training" && typeof st[k] === "boolean" ? training : setTraining(st[k], training),
+    );
   }
   return out;
 }
@@ -126,13 +168,29 @@ export function trainMode<S>(st: S): S {
 // ---------------------------------------------------------------------------------------
 // Helpers shared by the layers: validation and error paths.
 
+/**
+ * Sets an own enumerable property (a key named "__proto__" stays data and cannot change
+ * the object's prototype).
+ * @example setOwn(out, "layer_1", ps)
+ */
+export function setOwn(obj: Record<string, unknown>, k: string, value: unknown): void {
+  Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * True for plain objects (prototype Object.prototype or null), the nodes of param trees.
+ * @example isPlainObject({ weight: w }) // true
+ */
 export function isPlainObject(x: unknown): x is Record<string, any> {
   if (x === null || typeof x !== "object") return false;
   const proto = Object.getPrototypeOf(x);
   return proto === Object.prototype || proto === null;
 }
 
-/** True for objects that implement the layer contract. */
+/**
+ * True for objects that implement the layer contract (kind, init, apply).
+ * @example ng.nn.isLayer(ng.nn.dense(2, 2)) // true
+ */
 export function isLayer(x: unknown): x is Layer {
   return (
     x !== null &&
@@ -306,10 +364,7 @@ export function checkFloatDType(v: unknown, name: string): FloatDType {
 }
 
 /** Validates an optional activation function. */
-export function checkActivation(
-  v: unknown,
-  name: string,
-): ((x: Tensor) => Tensor) | undefined {
+export function checkActivation(v: unknown, name: string): ((x: Tensor) => Tensor) | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "function") {
     throw new TypeError(`${name}: expected a function like ng.tanh, got ${describeValue(v)}`);
@@ -337,4 +392,35 @@ export function activationAndOptions<T extends object>(
 ): [((x: Tensor) => Tensor) | undefined, Partial<T>] {
   if (isPlainObject(a) && b === undefined) return [undefined, checkOptions<T>(a, name)];
   return [checkActivation(a, `${name}: activation`), checkOptions<T>(b, name)];
+}
+
+/** Validates an initialiser option of a layer (a function). */
+export function checkInit(v: unknown, name: string, fallback: Initializer): Initializer {
+  if (v === undefined) return fallback;
+  if (typeof v !== "function") {
+    throw new TypeError(
+      `${name}: expected an initialiser (key, shape, dtype) => Tensor such as ng.nn.init.zeros, got ${describeValue(v)}`,
+    );
+  }
+  return v as Initializer;
+}
+
+/** Runs an initialiser and checks that it returned a tensor of the requested shape and dtype. */
+export function runInit(
+  init: Initializer,
+  key: Tensor,
+  shape: readonly number[],
+  dtype: FloatDType,
+  what: string,
+): Tensor {
+  const t = init(key, shape, dtype);
+  if (!(t instanceof Tensor)) {
+    throw new TypeError(`${what}: the initialiser returned ${describeValue(t)}, not a tensor`);
+  }
+  if (t.ndim !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new RangeError(
+      `${what}: the initialiser returned shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`,
+    );
+  }
+  return t.dtype === dtype ? t : t.cast(dtype);
 }

@@ -69,6 +69,13 @@ export { take } from "../primitives/take.js";
 export { flip } from "../primitives/flip.js";
 export { matmul } from "../primitives/matmul.js";
 
+// Convolution and pooling
+export { conv } from "../primitives/conv.js";
+export { convTranspose, type ConvTransposeOptions } from "../primitives/conv_back_input.js";
+export { maxPool } from "../primitives/max_pool.js";
+export { meanPool } from "../primitives/mean_pool.js";
+export type { ConvOptions, PoolOptions, Padding } from "../primitives/conv_common.js";
+
 // Composites
 export { square, clip } from "./elementwise.js";
 export {

@@ -111,15 +111,19 @@ export function adamw(
   const o = checkOptions("adamw", options);
   const h = adamHypers("adamw", o);
   const weightDecay = checkHyper("adamw", "weightDecay", o.weightDecay ?? 1e-2, NONNEG);
-  return defineRule("adamw", { ...h, weightDecay }, {
-    init: initMoments,
-    apply: (s, p, g, step) => {
-      const [s1, u] = adamStep("adamw", h, s, g, step);
-      const lr = resolve("adamw", "lr", h.lr, step, NONNEG);
-      const wd = resolve("adamw", "weightDecay", weightDecay, step, NONNEG);
-      return [s1, add(u, mul(p, sMul(lr, wd)))];
+  return defineRule(
+    "adamw",
+    { ...h, weightDecay },
+    {
+      init: initMoments,
+      apply: (s, p, g, step) => {
+        const [s1, u] = adamStep("adamw", h, s, g, step);
+        const lr = resolve("adamw", "lr", h.lr, step, NONNEG);
+        const wd = resolve("adamw", "weightDecay", weightDecay, step, NONNEG);
+        return [s1, add(u, mul(p, sMul(lr, wd)))];
+      },
     },
-  });
+  );
 }
 
 export interface RMSPropOptions {
@@ -145,8 +149,9 @@ export interface RMSPropState {
  * u = lr · g / (√max(s − mg², 0) + ε). State: { s } or { s, mg }.
  * @example const rule = ng.optim.rmsprop({ lr: 1e-3, rho: 0.9 });
  */
-export function rmsprop(options: RMSPropOptions = {}): Rule<RMSPropState> &
-  Readonly<{ lr: Hyper; rho: Hyper; eps: Hyper; centered: boolean }> {
+export function rmsprop(
+  options: RMSPropOptions = {},
+): Rule<RMSPropState> & Readonly<{ lr: Hyper; rho: Hyper; eps: Hyper; centered: boolean }> {
   const o = checkOptions("rmsprop", options);
   const lr = checkHyper("rmsprop", "lr", o.lr ?? 1e-3, NONNEG);
   const rho = checkHyper("rmsprop", "rho", o.rho ?? 0.9, BETA);
@@ -157,19 +162,23 @@ export function rmsprop(options: RMSPropOptions = {}): Rule<RMSPropState> &
       `optim.rmsprop: options.centered must be a boolean, got ${describeValue(centered)}`,
     );
   }
-  return defineRule("rmsprop", { lr, rho, eps, centered }, {
-    init: (p) => (centered ? { s: zerosLike(p), mg: zerosLike(p) } : { s: zerosLike(p) }),
-    apply: (st, _p, g, step) => {
-      const r = resolve("rmsprop", "rho", rho, step, BETA);
-      const rate = resolve("rmsprop", "lr", lr, step, NONNEG);
-      const e = resolve("rmsprop", "eps", eps, step, NONNEG);
-      const s = add(mul(st.s, r), mul(mul(g, g), sSub(1, r)));
-      if (!centered) return [{ s }, div(mul(g, rate), add(sqrt(s), e))];
-      const mg = add(mul(st.mg!, r), mul(g, sSub(1, r)));
-      const varG = maximum(sub(s, mul(mg, mg)), 0);
-      return [{ s, mg }, div(mul(g, rate), add(sqrt(varG), e))];
+  return defineRule(
+    "rmsprop",
+    { lr, rho, eps, centered },
+    {
+      init: (p) => (centered ? { s: zerosLike(p), mg: zerosLike(p) } : { s: zerosLike(p) }),
+      apply: (st, _p, g, step) => {
+        const r = resolve("rmsprop", "rho", rho, step, BETA);
+        const rate = resolve("rmsprop", "lr", lr, step, NONNEG);
+        const e = resolve("rmsprop", "eps", eps, step, NONNEG);
+        const s = add(mul(st.s, r), mul(mul(g, g), sSub(1, r)));
+        if (!centered) return [{ s }, div(mul(g, rate), add(sqrt(s), e))];
+        const mg = add(mul(st.mg!, r), mul(g, sSub(1, r)));
+        const varG = maximum(sub(s, mul(mg, mg)), 0);
+        return [{ s, mg }, div(mul(g, rate), add(sqrt(varG), e))];
+      },
     },
-  });
+  );
 }
 
 export interface AdagradOptions {
@@ -190,15 +199,19 @@ export function adagrad(
   const o = checkOptions("adagrad", options);
   const lr = checkHyper("adagrad", "lr", o.lr ?? 1e-2, NONNEG);
   const eps = checkHyper("adagrad", "eps", o.eps ?? 1e-8, NONNEG);
-  return defineRule("adagrad", { lr, eps }, {
-    init: (p) => zerosLike(p),
-    apply: (acc, _p, g, step) => {
-      const a = add(acc, mul(g, g));
-      const rate = resolve("adagrad", "lr", lr, step, NONNEG);
-      const e = resolve("adagrad", "eps", eps, step, NONNEG);
-      return [a, div(mul(g, rate), add(sqrt(a), e))];
+  return defineRule(
+    "adagrad",
+    { lr, eps },
+    {
+      init: (p) => zerosLike(p),
+      apply: (acc, _p, g, step) => {
+        const a = add(acc, mul(g, g));
+        const rate = resolve("adagrad", "lr", lr, step, NONNEG);
+        const e = resolve("adagrad", "eps", eps, step, NONNEG);
+        return [a, div(mul(g, rate), add(sqrt(a), e))];
+      },
     },
-  });
+  );
 }
 
 export interface LionOptions {
@@ -225,16 +238,20 @@ export function lion(
   const beta1 = checkHyper("lion", "beta1", o.beta1 ?? 0.9, { min: 0, max: 1 });
   const beta2 = checkHyper("lion", "beta2", o.beta2 ?? 0.99, BETA);
   const weightDecay = checkHyper("lion", "weightDecay", o.weightDecay ?? 0, NONNEG);
-  return defineRule("lion", { lr, beta1, beta2, weightDecay }, {
-    init: (p) => zerosLike(p),
-    apply: (m, p, g, step) => {
-      const rate = resolve("lion", "lr", lr, step, NONNEG);
-      const b1 = resolve("lion", "beta1", beta1, step, { min: 0, max: 1 });
-      const b2 = resolve("lion", "beta2", beta2, step, BETA);
-      const wd = resolve("lion", "weightDecay", weightDecay, step, NONNEG);
-      const c = add(mul(m, b1), mul(g, sSub(1, b1)));
-      const u = mul(add(sign(c), mul(p, wd)), rate);
-      return [add(mul(m, b2), mul(g, sSub(1, b2))), u];
+  return defineRule(
+    "lion",
+    { lr, beta1, beta2, weightDecay },
+    {
+      init: (p) => zerosLike(p),
+      apply: (m, p, g, step) => {
+        const rate = resolve("lion", "lr", lr, step, NONNEG);
+        const b1 = resolve("lion", "beta1", beta1, step, { min: 0, max: 1 });
+        const b2 = resolve("lion", "beta2", beta2, step, BETA);
+        const wd = resolve("lion", "weightDecay", weightDecay, step, NONNEG);
+        const c = add(mul(m, b1), mul(g, sSub(1, b1)));
+        const u = mul(add(sign(c), mul(p, wd)), rate);
+        return [add(mul(m, b2), mul(g, sSub(1, b2))), u];
+      },
     },
-  });
+  );
 }

@@ -16,10 +16,14 @@ import { checkHyper, checkOptions, defineRule, resolve, type Hyper, type Rule } 
  */
 export function sgd(lr: Hyper = 0.01): Rule<null> & { readonly lr: Hyper } {
   checkHyper("sgd", "lr", lr, { min: 0 });
-  return defineRule("sgd", { lr }, {
-    init: () => null,
-    apply: (state, _p, g, step) => [state, mul(g, resolve("sgd", "lr", lr, step, { min: 0 }))],
-  });
+  return defineRule(
+    "sgd",
+    { lr },
+    {
+      init: () => null,
+      apply: (state, _p, g, step) => [state, mul(g, resolve("sgd", "lr", lr, step, { min: 0 }))],
+    },
+  );
 }
 
 export interface MomentumOptions {
@@ -40,20 +44,28 @@ export function momentum(
 ): Rule<Tensor> & { readonly lr: Hyper; readonly beta: Hyper; readonly nesterov: boolean } {
   const o = checkOptions("momentum", options);
   checkHyper("momentum", "lr", lr, { min: 0 });
-  const beta = checkHyper("momentum", "beta", o.beta ?? 0.9, { min: 0, max: 1, maxExclusive: true });
+  const beta = checkHyper("momentum", "beta", o.beta ?? 0.9, {
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  });
   const nesterov = o.nesterov ?? false;
   if (typeof nesterov !== "boolean") {
     throw new TypeError(
       `optim.momentum: options.nesterov must be a boolean, got ${describeValue(nesterov)}`,
     );
   }
-  return defineRule("momentum", { lr, beta, nesterov }, {
-    init: (p) => zerosLike(p),
-    apply: (v, _p, g, step) => {
-      const rate = resolve("momentum", "lr", lr, step, { min: 0 });
-      const b = resolve("momentum", "beta", beta, step, { min: 0, max: 1, maxExclusive: true });
-      const v1 = add(mul(v, b), g);
-      return [v1, mul(nesterov ? add(g, mul(v1, b)) : v1, rate)];
+  return defineRule(
+    "momentum",
+    { lr, beta, nesterov },
+    {
+      init: (p) => zerosLike(p),
+      apply: (v, _p, g, step) => {
+        const rate = resolve("momentum", "lr", lr, step, { min: 0 });
+        const b = resolve("momentum", "beta", beta, step, { min: 0, max: 1, maxExclusive: true });
+        const v1 = add(mul(v, b), g);
+        return [v1, mul(nesterov ? add(g, mul(v1, b)) : v1, rate)];
+      },
     },
-  });
+  );
 }

@@ -127,7 +127,9 @@ function checkNumber(kind: string, name: string, v: number, b: HyperBounds, at =
     (b.min !== undefined && (b.minExclusive ? v <= b.min : v < b.min)) ||
     (b.max !== undefined && (b.maxExclusive ? v >= b.max : v > b.max));
   if (bad) {
-    throw new RangeError(`optim.${kind}: ${name}${at} must be a number in ${boundsText(b)}, got ${v}`);
+    throw new RangeError(
+      `optim.${kind}: ${name}${at} must be a number in ${boundsText(b)}, got ${v}`,
+    );
   }
 }
 
@@ -136,7 +138,12 @@ function checkNumber(kind: string, name: string, v: number, b: HyperBounds, at =
  * rank 0, functions are schedules (checked when evaluated).
  * @example checkHyper("adam", "lr", 1e-3, { min: 0 })
  */
-export function checkHyper(kind: string, name: string, h: unknown, bounds: HyperBounds = {}): Hyper {
+export function checkHyper(
+  kind: string,
+  name: string,
+  h: unknown,
+  bounds: HyperBounds = {},
+): Hyper {
   if (typeof h === "number") {
     checkNumber(kind, name, h, bounds);
     return h;
@@ -196,8 +203,7 @@ export const sMul = (a: Scalar, b: Scalar): Scalar =>
   typeof a === "number" && typeof b === "number" ? a * b : mul(a, b);
 export const sDiv = (a: Scalar, b: Scalar): Scalar =>
   typeof a === "number" && typeof b === "number" ? a / b : div(a, b);
-export const sPow = (a: Scalar, b: number): Scalar =>
-  typeof a === "number" ? a ** b : pow(a, b);
+export const sPow = (a: Scalar, b: number): Scalar => (typeof a === "number" ? a ** b : pow(a, b));
 export const sSqrt = (a: Scalar): Scalar => (typeof a === "number" ? Math.sqrt(a) : sqrt(a));
 
 /** A frozen rule record: the kind, the hyperparameters, and the functions. */

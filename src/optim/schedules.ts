@@ -9,7 +9,9 @@ import type { Schedule } from "./rule.js";
 
 function checkFinite(fn: string, name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new TypeError(`schedules.${fn}: ${name} must be a finite number, got ${describeValue(v)}`);
+    throw new TypeError(
+      `schedules.${fn}: ${name} must be a finite number, got ${describeValue(v)}`,
+    );
   }
   return v;
 }

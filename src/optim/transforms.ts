@@ -36,14 +36,18 @@ import {
 export function chain(...rules: Rule[]): Rule<unknown[]> & { readonly rules: readonly Rule[] } {
   rules.forEach((r, i) => checkRule(r, `optim.chain: rules[${i}]`));
   const list = Object.freeze(rules.slice());
-  return defineRule("chain", { rules: list }, {
-    init: (p) => list.map((r) => r.init(p)),
-    apply: (states, p, g, step) => {
-      const [s, u] = chainTree(list, [states], [p], [g], step);
-      return [s[0]!, u[0]!];
+  return defineRule(
+    "chain",
+    { rules: list },
+    {
+      init: (p) => list.map((r) => r.init(p)),
+      apply: (states, p, g, step) => {
+        const [s, u] = chainTree(list, [states], [p], [g], step);
+        return [s[0]!, u[0]!];
+      },
+      applyTree: (states, ps, gs, step) => chainTree(list, states, ps, gs, step),
     },
-    applyTree: (states, ps, gs, step) => chainTree(list, states, ps, gs, step),
-  });
+  );
 }
 
 function chainTree(
@@ -101,14 +105,18 @@ export function clipByGlobalNorm(maxNorm: Hyper): Rule<null> & { readonly maxNor
     const scale = div(c, maximum(n, c));
     return [states.slice(), gs.map((g) => mul(g, cast(scale, g.dtype)))];
   };
-  return defineRule("clipByGlobalNorm", { maxNorm }, {
-    init: () => null,
-    apply: (s, p, g, step) => {
-      const [st, u] = applyTree([s], [p], [g], step);
-      return [st[0]!, u[0]!];
+  return defineRule(
+    "clipByGlobalNorm",
+    { maxNorm },
+    {
+      init: () => null,
+      apply: (s, p, g, step) => {
+        const [st, u] = applyTree([s], [p], [g], step);
+        return [st[0]!, u[0]!];
+      },
+      applyTree,
     },
-    applyTree,
-  });
+  );
 }
 
 /**
@@ -122,7 +130,9 @@ export function clipByValue(
   if (hi === undefined) {
     checkHyper("clipByValue", "c", lo, { min: 0 });
     if (typeof lo !== "number") {
-      throw new TypeError("optim.clipByValue: with one bound c, c must be a number (clips to [-c, c])");
+      throw new TypeError(
+        "optim.clipByValue: with one bound c, c must be a number (clips to [-c, c])",
+      );
     }
     return clipByValue(-lo, lo);
   }
@@ -131,13 +141,17 @@ export function clipByValue(
   if (typeof lo === "number" && typeof hi === "number" && lo > hi) {
     throw new RangeError(`optim.clipByValue: lo must not exceed hi, got lo = ${lo}, hi = ${hi}`);
   }
-  return defineRule("clipByValue", { lo, hi }, {
-    init: () => null,
-    apply: (s, _p, g, step) => [
-      s,
-      clip(g, resolve("clipByValue", "lo", lo, step), resolve("clipByValue", "hi", hi, step)),
-    ],
-  });
+  return defineRule(
+    "clipByValue",
+    { lo, hi },
+    {
+      init: () => null,
+      apply: (s, _p, g, step) => [
+        s,
+        clip(g, resolve("clipByValue", "lo", lo, step), resolve("clipByValue", "hi", hi, step)),
+      ],
+    },
+  );
 }
 
 /**
@@ -147,11 +161,15 @@ export function clipByValue(
  */
 export function weightDecay(lambda: Hyper = 5e-4): Rule<null> & { readonly lambda: Hyper } {
   checkHyper("weightDecay", "lambda", lambda, { min: 0 });
-  return defineRule("weightDecay", { lambda }, {
-    init: () => null,
-    apply: (s, p, g, step) => [
-      s,
-      add(g, mul(p, resolve("weightDecay", "lambda", lambda, step, { min: 0 }))),
-    ],
-  });
+  return defineRule(
+    "weightDecay",
+    { lambda },
+    {
+      init: () => null,
+      apply: (s, p, g, step) => [
+        s,
+        add(g, mul(p, resolve("weightDecay", "lambda", lambda, step, { min: 0 }))),
+      ],
+    },
+  );
 }

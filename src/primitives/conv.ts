@@ -24,40 +24,12 @@ import {
   perDim,
   resolvePadding,
   type ConvOptions,
+  CONV_TEST_CASES,
   type ConvParams,
 } from "./conv_common.js";
 import { convBackInputP } from "./conv_back_input.js";
 import { convBackKernelP } from "./conv_back_kernel.js";
 import { addTangents, mapTangent } from "./tangent.js";
-
-/** Test cases shared by the family: a strided, padded 1-d conv and a grouped, dilated 2-d one. */
-export const CONV_TEST_CASES: {
-  x: number[];
-  w: number[];
-  y: number[];
-  params: ConvParams;
-}[] = [
-  {
-    x: [2, 5, 2],
-    w: [3, 2, 3],
-    y: [2, 2, 3],
-    params: { strides: [2], padding: [[1, 0]], dilation: [1], groups: 1 },
-  },
-  {
-    x: [1, 4, 3, 4],
-    w: [2, 2, 2, 4],
-    y: [1, 3, 2, 4],
-    params: {
-      strides: [1, 2],
-      padding: [
-        [1, 0],
-        [0, 1],
-      ],
-      dilation: [2, 1],
-      groups: 2,
-    },
-  },
-];
 
 export const convP: DefinedPrimitive<ConvParams, "conv"> = defineSingle<ConvParams, "conv">(
   "conv",
@@ -79,7 +51,9 @@ export const convP: DefinedPrimitive<ConvParams, "conv"> = defineSingle<ConvPara
     // ct_x = convBackInput(ct, w) = ∂T/∂x;  ct_w = convBackKernel(x, ct) = ∂T/∂w
     transpose: (ct, [x, w], p) => {
       if (x instanceof LinearInput && w instanceof LinearInput) {
-        throw new Error("conv: transpose of a convolution of two tangents (the program is not linear)");
+        throw new Error(
+          "conv: transpose of a convolution of two tangents (the program is not linear)",
+        );
       }
       return x instanceof LinearInput
         ? [
@@ -154,7 +128,14 @@ export function conv(x: TensorLike, w: TensorLike, options: ConvOptions = {}): T
     throw new RangeError(`conv: groups: expected a positive integer, got ${String(groups)}`);
   }
   const kSp = b.shape.slice(0, n);
-  const padding = resolvePadding("conv", options.padding, a.shape.slice(1, -1), kSp, strides, dilation);
+  const padding = resolvePadding(
+    "conv",
+    options.padding,
+    a.shape.slice(1, -1),
+    kSp,
+    strides,
+    dilation,
+  );
   const params: ConvParams = { strides, padding, dilation, groups };
   K.convOutputShape(a.shape, b.shape, params, "conv"); // validates with conv's messages
   return bind1(convP, [a, b], params);

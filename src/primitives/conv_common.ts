@@ -74,7 +74,12 @@ export function perDim(
   n: number,
   dflt: number,
 ): number[] {
-  const arr = v === undefined ? new Array<number>(n).fill(dflt) : typeof v === "number" ? new Array<number>(n).fill(v) : v;
+  const arr =
+    v === undefined
+      ? new Array<number>(n).fill(dflt)
+      : typeof v === "number"
+        ? new Array<number>(n).fill(v)
+        : v;
   if (!Array.isArray(arr) || arr.length !== n || !arr.every((d) => Number.isInteger(d) && d >= 1)) {
     throw new RangeError(
       `${name}: ${option}: expected a positive integer or ${n} of them (one per spatial dim), got ${
@@ -155,3 +160,74 @@ export function checkSameFloat(
     throw new TypeError(`${name}: ${an} (${a}) and ${bn} (${b}) must have one dtype`);
   }
 }
+
+/**
+ * Test cases shared by the family: a strided, padded 1-d conv (3 output channels: the
+ * direct loops) and a grouped, dilated 2-d one (4 per group: im2col + matmul).
+ */
+export const CONV_TEST_CASES: {
+  x: number[];
+  w: number[];
+  y: number[];
+  params: ConvParams;
+}[] = [
+  {
+    x: [2, 5, 2],
+    w: [3, 2, 3],
+    y: [2, 2, 3],
+    params: { strides: [2], padding: [[1, 0]], dilation: [1], groups: 1 },
+  },
+  {
+    x: [1, 4, 3, 4],
+    w: [2, 2, 2, 8],
+    y: [1, 3, 2, 8],
+    params: {
+      strides: [1, 2],
+      padding: [
+        [1, 0],
+        [0, 1],
+      ],
+      dilation: [2, 1],
+      groups: 2,
+    },
+  },
+];
+
+/** Resolves pooling options for x of shape [B, ...spatial, C] into fully explicit params. */
+export function resolvePool(
+  name: string,
+  xShape: readonly number[],
+  options: PoolOptions,
+): PoolParams {
+  if (xShape.length < 3) {
+    throw new RangeError(
+      `${name}: x must have rank >= 3 ([B, ...spatial, C]), got shape ${formatShape(xShape)}`,
+    );
+  }
+  if (options === null || typeof options !== "object" || options.window === undefined) {
+    throw new TypeError(`${name}: options.window is required (a number or one per spatial dim)`);
+  }
+  const n = xShape.length - 2;
+  const window = perDim(name, "window", options.window, n, 1);
+  const strides = perDim(name, "stride", options.stride ?? window, n, 1);
+  const ones = new Array<number>(n).fill(1);
+  const padding = resolvePadding(name, options.padding, xShape.slice(1, -1), window, strides, ones);
+  return { window, strides, padding };
+}
+
+/** Test cases of the pooling family: a padded 1-d pool and an overlapping 2-d one. */
+export const POOL_TEST_CASES: { x: number[]; y: number[]; params: PoolParams }[] = [
+  { x: [2, 5, 2], y: [2, 3, 2], params: { window: [2], strides: [2], padding: [[0, 1]] } },
+  {
+    x: [1, 4, 4, 2],
+    y: [1, 4, 2, 2],
+    params: {
+      window: [3, 2],
+      strides: [1, 2],
+      padding: [
+        [1, 1],
+        [0, 0],
+      ],
+    },
+  },
+];

@@ -13,6 +13,9 @@ import { castP } from "./cast.js";
 import { ceilP } from "./ceil.js";
 import { equalP, notEqualP, lessP, lessEqualP, greaterP, greaterEqualP } from "./compare.js";
 import { concatenateP } from "./concatenate.js";
+import { convP } from "./conv.js";
+import { convBackInputP } from "./conv_back_input.js";
+import { convBackKernelP } from "./conv_back_kernel.js";
 import { cosP } from "./cos.js";
 import { divP } from "./div.js";
 import { erfP } from "./erf.js";
@@ -25,6 +28,9 @@ import { log1pP } from "./log1p.js";
 import { logicalAndP, logicalOrP, logicalNotP } from "./logical.js";
 import { matmulP } from "./matmul.js";
 import { maxP } from "./max.js";
+import { maxPoolP } from "./max_pool.js";
+import { maxPoolScatterP } from "./max_pool_scatter.js";
+import { maxPoolSelectP } from "./max_pool_select.js";
 import { maximumP } from "./maximum.js";
 import { minP } from "./min.js";
 import { minimumP } from "./minimum.js";
@@ -110,6 +116,12 @@ export const PRIMITIVES = [
   tanhP,
   transposeP,
   whereP,
+  convP,
+  convBackInputP,
+  convBackKernelP,
+  maxPoolP,
+  maxPoolSelectP,
+  maxPoolScatterP,
 ] as const;
 
 /** The name of every registered primitive. */

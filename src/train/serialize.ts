@@ -654,8 +654,9 @@ export function loadBinary<T = any>(bytes: Uint8Array | ArrayBuffer, template?: 
     );
   };
   if (bytes.length < PREAMBLE) {
-    if (bytes.length >= 4 && MAGIC.some((m, i) => bytes[i] !== m))
-      whole(`not a nestgrad binary file (bad magic bytes)`);
+    if (bytes.length >= 4 && MAGIC.some((m, i) => bytes[i] !== m)) {
+      whole(`not a nestgrad binary file (magic bytes are not "NGRD")`);
+    }
     whole(`truncated: ${bytes.length} bytes is shorter than the ${PREAMBLE}-byte preamble`);
   }
   if (MAGIC.some((m, i) => bytes[i] !== m)) {

@@ -68,9 +68,19 @@ export function setNestedGradHandler(handler: NestedGradHandler | null): void {
  * The flat objective of f: differentiated leaves -> [value, ...aux leaves]. The aux
  * structure is recorded on the first call.
  */
-function flatObjective(f: (...args: any[]) => any, args: any[], nums: number[], def: TreeDef, hasAux: boolean, fname: string) {
+function flatObjective(
+  f: (...args: any[]) => any,
+  args: any[],
+  nums: number[],
+  def: TreeDef,
+  hasAux: boolean,
+  fname: string,
+) {
   // aux leaves that are tensors travel as outputs; other leaves (strings, ...) are kept as is.
-  const rec: { auxDef: TreeDef | undefined; auxLeaves: unknown[] } = { auxDef: undefined, auxLeaves: [] };
+  const rec: { auxDef: TreeDef | undefined; auxLeaves: unknown[] } = {
+    auxDef: undefined,
+    auxLeaves: [],
+  };
   const fn = (xs: Tensor[]): Tensor[] => {
     const chosen = unflatten<unknown[]>(def, xs);
     const full = args.slice();
@@ -83,13 +93,17 @@ function flatObjective(f: (...args: any[]) => any, args: any[], nums: number[], 
     const [leaves, auxDef] = flatten(out[1]);
     rec.auxDef = auxDef;
     rec.auxLeaves = leaves;
-    return [checkScalarOutput(out[0], fname), ...leaves.filter((l): l is Tensor => l instanceof Tensor)];
+    return [
+      checkScalarOutput(out[0], fname),
+      ...leaves.filter((l): l is Tensor => l instanceof Tensor),
+    ];
   };
   return { fn, rec };
 }
 
 function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fname: string) {
-  if (typeof f !== "function") throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
+  if (typeof f !== "function")
+    throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
   const { argnums = 0, hasAux = false } = options;
   return (...args: any[]): [any, any] => {
     const nums = normalizeArgnums(argnums, args.length, fname);

@@ -15,7 +15,7 @@ import { zerosLike } from "../primitives/zeros_like.js";
 import { checkFloatInputs, flattenTensors, normalizeArgnums, type FlatTree } from "./args.js";
 import { grad } from "./grad.js";
 import { jvp } from "./jvp.js";
-import { linearizeFlat, pullbackFlat } from "./vjp.js";
+import { pullbackOf } from "./vjp.js";
 
 export interface JacOptions {
   argnums?: number | readonly number[];
@@ -118,16 +118,20 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}) {
   return (...args: any[]): any => {
     const { flat, call } = selected(args, argnums, "jacrev");
     let outFlat: FlatTree | undefined;
-    const lin = linearizeFlat((xs) => {
-      outFlat = flattenTensors(call(f, xs), "jacrev: output of f");
-      return outFlat.leaves;
-    }, flat.leaves);
+    const lin = pullbackOf(
+      (xs) => {
+        outFlat = flattenTensors(call(f, xs), "jacrev: output of f");
+        return outFlat.leaves;
+      },
+      flat.leaves,
+      "jacrev",
+    );
     const outs = lin.outs;
     const blocks = outs.map((o, k) => {
       const rows: Tensor[][] = [];
       for (let i = 0; i < o.size; i++) {
         const cts = outs.map((_p, m) => (m === k ? basis(o, i) : null));
-        rows.push(pullbackFlat(lin, flat.leaves, cts));
+        rows.push(lin.pullback(cts));
       }
       return flat.leaves.map((x, j) =>
         assemble(

@@ -11,7 +11,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { IR } from "../core/ir.js";
 import { backwardPass } from "../core/transpose.js";
 import { unflatten } from "../core/tree.js";
-import { currentTrace, withTrace, type Tangent } from "../core/trace.js";
+import { currentTrace, evalTrace, withTrace, type Tangent } from "../core/trace.js";
 import { isFloat } from "../tensor/dtype.js";
 import { add } from "../primitives/add.js";
 import { cast } from "../primitives/cast.js";
@@ -74,6 +74,43 @@ export function pullbackFlat(
   });
 }
 
+/** Primal outputs and a pullback from output cotangents to input cotangents. */
+export interface Pullback {
+  outs: Tensor[];
+  pullback(cts: readonly Tangent[]): Tensor[];
+}
+
+/**
+ * Handles an inner vjp/jacrev while an outer transform is active (nested switching,
+ * DESIGN.md §4); returns null to fall back to plain nesting. Installed by nested/.
+ */
+export type NestedPullbackHandler = (
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  fname: string,
+) => Pullback | null;
+
+let nestedPullbackHandler: NestedPullbackHandler | null = null;
+
+/** Installs (or removes, with null) the nested-switching handler of vjp and jacrev. */
+export function setNestedPullbackHandler(handler: NestedPullbackHandler | null): void {
+  nestedPullbackHandler = handler;
+}
+
+/** Linearizes `fn` for pullbacks, through nested switching when an outer transform is active. */
+export function pullbackOf(
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  fname: string,
+): Pullback {
+  if (nestedPullbackHandler !== null && currentTrace() !== evalTrace) {
+    const r = nestedPullbackHandler(fn, leaves, fname);
+    if (r !== null) return r;
+  }
+  const lin = linearizeFlat(fn, leaves);
+  return { outs: lin.outs, pullback: (cts) => pullbackFlat(lin, leaves, cts) };
+}
+
 /**
  * Vector-Jacobian product: returns f(...primals) and a pullback that maps a cotangent of
  * the output (same structure and shapes) to a list of cotangents, one per argument.
@@ -86,10 +123,14 @@ export function vjp<R = any>(
   if (typeof f !== "function") throw new TypeError(`vjp: f must be a function, got ${typeof f}`);
   const inP = flattenTensors(primals, "vjp: primals");
   let outFlat: FlatTree | undefined;
-  const lin = linearizeFlat((xs) => {
-    outFlat = flattenTensors(f(...unflatten<unknown[]>(inP.def, xs)), "vjp: output of f");
-    return outFlat.leaves;
-  }, inP.leaves);
+  const lin = pullbackOf(
+    (xs) => {
+      outFlat = flattenTensors(f(...unflatten<unknown[]>(inP.def, xs)), "vjp: output of f");
+      return outFlat.leaves;
+    },
+    inP.leaves,
+    "vjp",
+  );
   const outDef = outFlat!;
   const refOut: FlatTree = { leaves: lin.outs, def: outDef.def, paths: outDef.paths };
   const pullback = (ct: unknown): any[] => {
@@ -97,7 +138,7 @@ export function vjp<R = any>(
       const d = refOut.leaves[i]!.dtype;
       return c.dtype === d || !isFloat(d) ? c : cast(c, d);
     });
-    return unflatten<any[]>(inP.def, pullbackFlat(lin, inP.leaves, cts));
+    return unflatten<any[]>(inP.def, lin.pullback(cts));
   };
   return [unflatten<R>(outDef.def, lin.outs), pullback];
 }

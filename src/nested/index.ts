@@ -1,0 +1,115 @@
+/**
+ * Nested switching (DESIGN.md §4): when grad, valueAndGrad, vjp or jacrev (and hessian and
+ * hvp, through them) is called while an outer transform is active, the inner function is
+ * staged to IR, captured outer tracers become explicit inputs, and the derivative is bound
+ * as a `gradCall` primitive whose rules implement the chosen strategy. An inner pullback
+ * is the gradient of ψ(x, c, u) = ⟨u, f(x, c)⟩, so vjp and jacrev reuse gradCall. Staging
+ * that fails (value-dependent code) falls back to plain nesting. See docs/nested.md.
+ */
+import { evalIR } from "../core/ir.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind, type Tangent } from "../core/trace.js";
+import { get as getConfig } from "../config.js";
+import { add } from "../primitives/add.js";
+import { mul } from "../primitives/mul.js";
+import { sum } from "../primitives/sum.js";
+import { zerosLike } from "../primitives/zeros_like.js";
+import { setNestedGradHandler } from "../transforms/grad.js";
+import { setNestedPullbackHandler, type Pullback } from "../transforms/vjp.js";
+import { gradCallP } from "./calls.js";
+import { decide } from "./policy.js";
+import { stageClosed } from "./stage.js";
+import { recordDecision, recordFallback, recordStaged } from "./stats.js";
+
+export { stats, resetStats, setLogSink, type NestedStats } from "./stats.js";
+export { flops, residualBytes } from "./policy.js";
+
+function totalSize(xs: readonly Tensor[]): number {
+  return xs.reduce((s, x) => s + x.size, 0);
+}
+
+/** Inner grad/valueAndGrad: [value, ...aux, ...grads] from one gradCall, or null (fallback). */
+function nestedGrad(
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  _nOut: number,
+  fname: string,
+): Tensor[] | null {
+  if (!getConfig().nestedSwitching) return null;
+  const r = stageClosed(fn, leaves, `nested ${fname}`);
+  if (!r.ok) {
+    recordFallback(r.reason, () => `${fname}: ${r.detail}`);
+    return null;
+  }
+  const { ir, captured } = r.staged;
+  const dec = decide(ir, totalSize(leaves));
+  recordStaged(
+    fname,
+    () => `${ir.eqns.length} equations, ${captured.length} captured tracer(s) closure-converted`,
+  );
+  recordDecision(dec.strategy, () => dec.why);
+  return bind(gradCallP, [...leaves, ...captured], {
+    ir,
+    wrt: leaves.map((_l, i) => i),
+    strategy: dec.strategy,
+    kind: fname,
+  });
+}
+
+/** Inner vjp/jacrev: primal outputs now; each pullback is a gradCall of ψ = Σₖ⟨uₖ, fₖ⟩. */
+function nestedPullback(
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  fname: string,
+): Pullback | null {
+  if (!getConfig().nestedSwitching) return null;
+  const r = stageClosed(fn, leaves, `nested ${fname}`);
+  if (!r.ok) {
+    recordFallback(r.reason, () => `${fname}: ${r.detail}`);
+    return null;
+  }
+  const { ir, captured } = r.staged;
+  recordStaged(
+    fname,
+    () => `${ir.eqns.length} equations, ${captured.length} captured tracer(s) closure-converted`,
+  );
+  const inputs = [...leaves, ...captured];
+  const outs = evalIR(ir, inputs);
+  const dec = decide(ir, totalSize(leaves));
+  recordDecision(dec.strategy, () => dec.why);
+  const pullback = (cts: readonly Tangent[]): Tensor[] => {
+    const nz: number[] = [];
+    cts.forEach((c, k) => c !== null && nz.push(k));
+    if (nz.length === 0) return leaves.map((l) => zerosLike(l));
+    const us = nz.map((k) => cts[k]!);
+    const n = inputs.length;
+    const psi = stageClosed(
+      (zs) => {
+        const o = evalIR(ir, zs.slice(0, n));
+        let acc: Tensor | null = null;
+        nz.forEach((k, j) => {
+          const term = sum(mul(o[k]!, zs[n + j]!));
+          acc = acc === null ? term : add(acc, term);
+        });
+        return [acc!];
+      },
+      [...inputs, ...us],
+      `nested ${fname} pullback`,
+    );
+    if (!psi.ok || psi.staged.captured.length > 0) {
+      throw new Error(
+        `nested ${fname}: internal error: the pullback functional could not be staged`,
+      );
+    }
+    return bind(gradCallP, [...inputs, ...us], {
+      ir: psi.staged.ir,
+      wrt: leaves.map((_l, i) => i),
+      strategy: dec.strategy,
+      kind: `${fname} pullback`,
+    }).slice(1);
+  };
+  return { outs, pullback };
+}
+
+setNestedGradHandler(nestedGrad);
+setNestedPullbackHandler(nestedPullback);

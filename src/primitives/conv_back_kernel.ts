@@ -1,0 +1,95 @@
+/**
+ * The adjoint of convolution wrt its kernel (DESIGN.md §3): convBackKernel(x, y) = ∂T/∂w of
+ * the trilinear form T(x, w, y) = ⟨conv(x, w), y⟩, i.e.
+ * dw[t, ci, co] = Σ_{b, o} x[b, o·s + t·dil − lo, ci] · y[b, o, co] (per group) for a kernel of
+ * spatial shape `kernelShape`. Bilinear in (x, y); its transposes are convBackInput (wrt x)
+ * and conv (wrt y). Used by reverse mode; not a user-facing op.
+ */
+import type { ShapedArray } from "../core/aval.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind1, LinearInput, type Tangent } from "../core/trace.js";
+import * as K from "../tensor/index.js";
+import { formatShape } from "../tensor/shape.js";
+import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
+import {
+  checkSameFloat,
+  convBase,
+  CONV_TEST_CASES,
+  type ConvBackKernelParams,
+} from "./conv_common.js";
+import { convP } from "./conv.js";
+import { convBackInputP } from "./conv_back_input.js";
+import { addTangents, mapTangent } from "./tangent.js";
+
+/** Shape of conv's kernel for an input x and a cotangent y: [...kernelShape, Cin/groups, Cout]. */
+function kernelAval(
+  name: string,
+  x: ShapedArray,
+  y: ShapedArray,
+  p: ConvBackKernelParams,
+): number[] {
+  const n = x.ndim - 2;
+  if (n < 1 || y.ndim !== n + 2 || !Array.isArray(p.kernelShape) || p.kernelShape.length !== n) {
+    throw new RangeError(
+      `${name}: expected x [B, ...spatial, Cin], y [B, ...outSpatial, Cout] and a kernelShape of ` +
+        `${Math.max(n, 1)} spatial dims, got x ${formatShape(x.shape)}, y ${formatShape(y.shape)}, ` +
+        `kernelShape ${JSON.stringify(p.kernelShape)}`,
+    );
+  }
+  const cin = x.shape[n + 1]!;
+  if (!Number.isInteger(p.groups) || p.groups < 1 || cin % p.groups !== 0) {
+    throw new RangeError(
+      `${name}: groups ${p.groups} does not divide the ${cin} input channels of x (shape ${formatShape(x.shape)})`,
+    );
+  }
+  const wShape = [...p.kernelShape, cin / p.groups, y.shape[n + 1]!];
+  const want = K.convOutputShape(x.shape, wShape, p, name);
+  if (want.some((d, i) => d !== y.shape[i])) {
+    throw new RangeError(
+      `${name}: y must have shape ${formatShape(want)} (the output of a convolution of x ` +
+        `${formatShape(x.shape)} with a kernel of shape ${formatShape(wShape)}), got ${formatShape(y.shape)}`,
+    );
+  }
+  return wShape;
+}
+
+export const convBackKernelP: DefinedPrimitive<ConvBackKernelParams, "convBackKernel"> =
+  defineSingle<ConvBackKernelParams, "convBackKernel">("convBackKernel", {
+    linear: true,
+    impl: ([x, y], p) => K.convBackKernel(x!, y!, p, p.kernelShape),
+    abstractEval: ([x, y]: ShapedArray[], p) => {
+      checkSameFloat("convBackKernel", x!, y!, "x", "y");
+      return aval(kernelAval("convBackKernel", x!, y!, p), x!.dtype);
+    },
+    // d convBackKernel(x, y) = convBackKernel(dx, y) + convBackKernel(x, dy)
+    jvp: ([x, y], [tx, ty], p): [Tensor, Tangent] => [
+      bind1(convBackKernelP, [x!, y!], p),
+      addTangents(
+        mapTangent(tx!, (t) => bind1(convBackKernelP, [t, y!], p)),
+        mapTangent(ty!, (t) => bind1(convBackKernelP, [x!, t], p)),
+      ),
+    ],
+    // ct_x = convBackInput(y, ct) = ∂T/∂x (ct plays w);  ct_y = conv(x, ct) = ∂T/∂y
+    transpose: (ct, [x, y], p) => {
+      if (x instanceof LinearInput && y instanceof LinearInput) {
+        throw new Error(
+          "convBackKernel: transpose of a product of two tangents (the program is not linear)",
+        );
+      }
+      return x instanceof LinearInput
+        ? [
+            bind1(convBackInputP, [y as Tensor, ct], {
+              ...convBase(p),
+              inputShape: x.aval.shape.slice(1, -1),
+            }),
+            null,
+          ]
+        : [null, bind1(convP, [x as Tensor, ct], convBase(p))];
+    },
+    testSpec: {
+      cases: CONV_TEST_CASES.map((c) => ({
+        inputs: [{ shape: c.x }, { shape: c.y }],
+        params: { ...c.params, kernelShape: c.w.slice(0, -2) },
+      })),
+    },
+  });
