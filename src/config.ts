@@ -41,6 +41,8 @@ export function get(): Config {
  */
 export function set(changes: Partial<Config>): Config {
   const prev = get();
+  // Validate everything into a copy first: a rejected call changes nothing.
+  const next = get();
   if (changes === null || typeof changes !== "object") {
     throw new TypeError(`config.set: expected an object of settings, got ${typeof changes}`);
   }
@@ -49,7 +51,7 @@ export function set(changes: Partial<Config>): Config {
       case "nestedSwitching":
         if (typeof v !== "boolean")
           throw new TypeError(`config.set: nestedSwitching must be a boolean, got ${String(v)}`);
-        current.nestedSwitching = v;
+        next.nestedSwitching = v;
         break;
       case "nestedStrategy":
         if (!(NESTED_STRATEGIES as readonly unknown[]).includes(v)) {
@@ -57,7 +59,7 @@ export function set(changes: Partial<Config>): Config {
             `config.set: nestedStrategy must be one of ${NESTED_STRATEGIES.join(", ")}, got ${String(v)}`,
           );
         }
-        current.nestedStrategy = v as NestedStrategy;
+        next.nestedStrategy = v as NestedStrategy;
         break;
       case "debug":
         if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
@@ -65,7 +67,7 @@ export function set(changes: Partial<Config>): Config {
             `config.set: debug must be an array of channel names, got ${String(v)}`,
           );
         }
-        current.debug = [...v];
+        next.debug = [...v];
         break;
       default:
         throw new TypeError(
@@ -73,6 +75,7 @@ export function set(changes: Partial<Config>): Config {
         );
     }
   }
+  Object.assign(current, next);
   return prev;
 }
 
