@@ -12,6 +12,12 @@ export interface Config {
   nestedSwitching: boolean;
   /** Force one expansion strategy, or let the cost model choose ("auto", the default). */
   nestedStrategy: NestedStrategy;
+  /**
+   * Bytes of residuals the cost model lets an expansion keep alive between the outer
+   * forward and backward passes before it prefers forward-over-reverse, which keeps none
+   * (default 256 MiB).
+   */
+  nestedMemoryBudget: number;
   /** Debug channels to log to the console, e.g. ["nested"]; also NESTGRAD_DEBUG=nested. */
   debug: string[];
 }
@@ -28,7 +34,12 @@ function envDebug(): string[] {
     : [];
 }
 
-const current: Config = { nestedSwitching: true, nestedStrategy: "auto", debug: envDebug() };
+const current: Config = {
+  nestedSwitching: true,
+  nestedStrategy: "auto",
+  nestedMemoryBudget: 256 * 2 ** 20,
+  debug: envDebug(),
+};
 
 /** A copy of the current settings. */
 export function get(): Config {
@@ -61,6 +72,14 @@ export function set(changes: Partial<Config>): Config {
         }
         next.nestedStrategy = v as NestedStrategy;
         break;
+      case "nestedMemoryBudget":
+        if (typeof v !== "number" || !(v >= 0)) {
+          throw new TypeError(
+            `config.set: nestedMemoryBudget must be a non-negative number of bytes, got ${String(v)}`,
+          );
+        }
+        next.nestedMemoryBudget = v;
+        break;
       case "debug":
         if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
           throw new TypeError(
@@ -71,7 +90,7 @@ export function set(changes: Partial<Config>): Config {
         break;
       default:
         throw new TypeError(
-          `config.set: unknown setting '${k}' (known: nestedSwitching, nestedStrategy, debug)`,
+          `config.set: unknown setting '${k}' (known: nestedSwitching, nestedStrategy, nestedMemoryBudget, debug)`,
         );
     }
   }

@@ -107,7 +107,7 @@ export function expectAllAgree<T>(runs: readonly Run<T>[], rtol: number, what: s
 export interface Expect {
   /** The inner transforms expected in `staged` (e.g. ["grad"]). */
   staged: readonly string[];
-  /** The strategy auto should choose (default forwardOverReverse). */
+  /** The strategy auto should choose (default nest: within the memory budget it is cheapest). */
   auto?: Strategy;
   /**
    * Whether the outer tangents are concrete (an outer jvp), so the expansion is counted
@@ -131,7 +131,7 @@ export function expectFired<T>(runs: readonly Run<T>[], exp: Expect): void {
     for (const k of exp.staged) {
       expect(s.staged[k] ?? 0, `${where}: staged.${k}`).toBeGreaterThanOrEqual(1);
     }
-    const strategy: Strategy = r.label === "auto" ? (exp.auto ?? "forwardOverReverse") : r.label;
+    const strategy: Strategy = r.label === "auto" ? (exp.auto ?? "nest") : r.label;
     expect(Object.keys(s.decisions), `${where}: decisions`).toEqual([strategy]);
     const key = exp.eager ? `${strategy} (eager)` : strategy;
     expect(s.expansions[key] ?? 0, `${where}: expansions["${key}"]`).toBeGreaterThanOrEqual(1);

@@ -309,7 +309,7 @@ describe("6. the same loss written four ways", () => {
       }
       // Both grads are staged: the one over W2 is itself an inner derivative of the jvp.
       expect(s.staged.grad, where).toBe(2);
-      const strategy = r.label === "auto" ? "forwardOverReverse" : r.label;
+      const strategy = r.label === "auto" ? "nest" : r.label;
       expect(Object.keys(s.decisions), where).toEqual([strategy]);
       // The outer jvp's tangents are concrete, so the grad over W2 is expanded eagerly; the
       // inner one is expanded under the (symbolic) linearization of the grad over W2, except
@@ -443,8 +443,21 @@ describe("9. fallback on value-dependent code", () => {
     );
     const log = logged.join("\n");
     expect(log).toMatch(/staged inner grad/);
-    expect(log).toMatch(/strategy forwardOverReverse/);
-    expect(log).toMatch(/expanded .* by forwardOverReverse/);
+    expect(log).toMatch(/strategy nest: .*budget/);
+    expect(log).toMatch(/expanded .* by nest/);
+  });
+
+  it("auto picks forward-over-reverse when nesting's residuals exceed the memory budget", () => {
+    const loss = (w: Tensor) => ng.sum(ng.grad((y: Tensor) => ng.sum(ng.sin(y.mul(w))))(x));
+    const reference = ng.config.withConfig({ nestedSwitching: false }, () => ng.grad(loss)(w0));
+    ng.nested.resetStats();
+    const [g, lines] = captureNestedLog(() =>
+      ng.config.withConfig({ nestedMemoryBudget: 0 }, () => ng.grad(loss)(w0)),
+    );
+    expect(ng.nested.stats().decisions).toEqual({ forwardOverReverse: 1 });
+    expect(ng.nested.stats().expansions.forwardOverReverse).toBeGreaterThanOrEqual(1);
+    expectNear(g, reference, 1e-12, "budget 0");
+    expect(lines.join("\n")).toMatch(/strategy forwardOverReverse: .*budget 0\.0 MiB/);
   });
 });
 
@@ -558,7 +571,7 @@ describe("config", () => {
   it("rejects unknown keys and bad values with messages naming them", () => {
     const before = ng.config.get();
     expect(() => ng.config.set({ nestedSwitchin: false } as any)).toThrow(
-      /unknown setting 'nestedSwitchin'.*nestedSwitching, nestedStrategy, debug/,
+      /unknown setting 'nestedSwitchin'.*nestedSwitching, nestedStrategy, nestedMemoryBudget, debug/,
     );
     expect(() => ng.config.set({ nestedStrategy: "fast" } as any)).toThrow(
       /nestedStrategy must be one of auto, forwardOverReverse, nest, innerForward, got fast/,
@@ -571,6 +584,9 @@ describe("config", () => {
     );
     expect(() => ng.config.set({ debug: [1] } as any)).toThrow(/debug must be an array/);
     expect(() => ng.config.set(null as any)).toThrow(/expected an object of settings/);
+    expect(() => ng.config.set({ nestedMemoryBudget: -1 })).toThrow(
+      /nestedMemoryBudget must be a non-negative number of bytes, got -1/,
+    );
     expect(ng.config.get()).toEqual(before);
   });
 

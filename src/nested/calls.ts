@@ -81,11 +81,11 @@ export const gradCallP: DefinedPrimitive<GradCallParams, "gradCall"> = definePri
     // (an outer forward-mode JVP) are evaluated now, where one inline JVP of the inner
     // gradient already is forward-over-reverse in a single pass.
     const symbolic = nn.some((i) => tangents[i] instanceof StagingTracer);
-    if (p.strategy === "nest" || !symbolic) {
-      // Plain nesting: differentiate the inner computation itself (reverse-over-reverse
-      // once an outer reverse pass transposes it).
+    if (p.strategy !== "forwardOverReverse" || !symbolic) {
+      // Plain nesting: differentiate the inner computation itself (reverse-over-reverse,
+      // or reverse-over-forward for innerForward, once an outer reverse pass transposes it).
       recordExpansion(
-        symbolic ? "nest" : `${p.strategy} (eager)`,
+        symbolic ? p.strategy : `${p.strategy} (eager)`,
         () => `${p.kind} (${p.ir.eqns.length} equations)`,
       );
       const [outs, touts] = jvp(

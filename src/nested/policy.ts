@@ -53,29 +53,39 @@ export interface Decision {
 }
 
 /**
- * Chooses the expansion of an inner gradient of `ir` with respect to inputs of total size
- * `d`. Costs in units of one evaluation F of the inner function, for the inner gradient
- * plus one outer pullback through it:
- * - forwardOverReverse: 3F (value and gradient) + 6F (one JVP of the gradient) = 9F, and
- *   it stores only the call's inputs;
- * - nest: about the same flops, but stores the residuals of the inner backward pass;
- * - innerForward: 2dF for the gradient by d forward passes, + 6F for the pullback.
- * So inner forward mode wins only for a scalar input, and forward-over-reverse otherwise.
+ * Chooses the expansion of an inner gradient of `ir` (F flops, R bytes of intermediates)
+ * with respect to inputs of total size `d`. Estimated cost of the inner gradient plus one
+ * outer pullback through it, and what stays alive between the outer passes:
+ * - nest (reverse inner, its tangent program recorded and transposed): 3F eager + ≈3F
+ *   transposed = 6F, keeping ≈3R of residuals;
+ * - innerForward (d forward passes, recorded and transposed): ≈4dF, keeping ≈2dR;
+ * - forwardOverReverse (gradient now, one JVP of the gradient in the outer backward
+ *   pass): 3F + 6F = 9F, keeping only the call's inputs.
+ * The cheapest expansion whose residuals fit `config.nestedMemoryBudget` wins; when none
+ * does, forward-over-reverse, which needs no residuals. In a linearize + transpose system
+ * plain nesting is as cheap in flops as forward-over-reverse (DESIGN.md §4.4); its cost is
+ * memory, and that is what the budget trades.
  */
 export function decide(ir: IR, d: number): Decision {
-  const forced = getConfig().nestedStrategy;
-  if (forced !== "auto") return { strategy: forced, why: "forced by config.nestedStrategy" };
+  const config = getConfig();
+  if (config.nestedStrategy !== "auto")
+    return { strategy: config.nestedStrategy, why: "forced by config.nestedStrategy" };
   const F = flops(ir);
-  const costFoR = 9 * F;
-  const costForward = (2 * d + 6) * F;
-  if (costForward < costFoR) {
-    return {
-      strategy: "innerForward",
-      why: `input size ${d}: ${2 * d + 6}F by inner forward mode < 9F by forward-over-reverse`,
-    };
-  }
+  const R = residualBytes(ir);
+  const budget = config.nestedMemoryBudget;
+  const candidates: { strategy: Expansion; cost: number; memory: number }[] = [
+    { strategy: "nest", cost: 6, memory: 3 * R },
+    { strategy: "innerForward", cost: 4 * d, memory: 2 * d * R },
+    { strategy: "forwardOverReverse", cost: 9, memory: 0 },
+  ];
+  const fits = candidates.filter((c) => c.memory <= budget).sort((a, b) => a.cost - b.cost);
+  const best = fits[0]!;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   return {
-    strategy: "forwardOverReverse",
-    why: `input size ${d}: 9F (F ≈ ${F.toExponential(2)} flops), storing no inner residuals (nesting would keep ≈ ${(residualBytes(ir) * 3).toExponential(2)} bytes)`,
+    strategy: best.strategy,
+    why:
+      `F ≈ ${F.toExponential(2)} flops, input size ${d}; ` +
+      candidates.map((c) => `${c.strategy} ≈ ${c.cost}F keeping ${mib(c.memory)}`).join(", ") +
+      `; budget ${mib(budget)}`,
   };
 }
