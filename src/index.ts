@@ -14,6 +14,7 @@ export { vjp } from "./transforms/vjp.js";
 export { jacfwd, jacrev, hessian, hvp, type JacOptions } from "./transforms/jacobian.js";
 export { customJvp, customVjp } from "./transforms/custom.js";
 export { makeIR } from "./transforms/make_ir.js";
+export { vmap, type AxisSpec } from "./transforms/vmap.js";
 export * as tree from "./core/tree.js";
 export * as random from "./random.js";
 export * as testing from "./testing/index.js";

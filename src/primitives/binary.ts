@@ -6,6 +6,8 @@
  */
 import type { ShapedArray } from "../core/aval.js";
 import { Tensor } from "../core/tensor.js";
+import type { BatchDim } from "../core/batching.js";
+import { allToFront } from "./batching.js";
 import { bind1, type Tangent } from "../core/trace.js";
 import { promoteTypes, toFloat, type DType } from "../tensor/dtype.js";
 import type { NDArray } from "../tensor/ndarray.js";
@@ -82,6 +84,13 @@ export function defineBinary<N extends string>(
     jvp: ([x, y]: Tensor[], [tx, ty]: Tangent[]): [Tensor, Tangent] => {
       const z = bind1(self, [x!, y!]);
       return [z, tangent ? tangent(x!, y!, z, tx!, ty!) : null];
+    },
+    // Elementwise: equal batch axes stay; otherwise both go to the front (an unbatched
+    // operand becomes a stride-0 broadcast view, no copy).
+    batch: ([x, y]: Tensor[], [dx, dy]: BatchDim[], _p: BinaryParams, n: number): [Tensor, BatchDim] => {
+      if (dx === dy) return [bind1(self, [x!, y!]), dx!];
+      const [a, b] = allToFront([x!, y!], [dx!, dy!], n);
+      return [bind1(self, [a!, b!]), 0];
     },
     testSpec: {
       cases: [

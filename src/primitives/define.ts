@@ -7,6 +7,7 @@
 import { ShapedArray } from "../core/aval.js";
 import type { Tensor } from "../core/tensor.js";
 import type { LinearInput, Primitive, Tangent } from "../core/trace.js";
+import type { BatchDim, BatchRule } from "../core/batching.js";
 import type { DType } from "../tensor/dtype.js";
 import type { NDArray } from "../tensor/ndarray.js";
 
@@ -37,6 +38,8 @@ interface BaseDef<P> {
   impl(inputs: NDArray[], params: P): NDArray[];
   abstractEval(inputs: ShapedArray[], params: P): ShapedArray[];
   jvp(primals: Tensor[], tangents: Tangent[], params: P): [Tensor[], Tangent[]];
+  /** Batching rule (vmap): batched inputs with their batch axes -> outputs and their axes. */
+  batch?: BatchRule<P>;
   formatParams?(params: P): string;
   testSpec: TestSpec<P>;
 }
@@ -72,6 +75,8 @@ export interface SingleDefBase<P> {
   abstractEval(inputs: ShapedArray[], params: P): ShapedArray;
   /** (primals, tangents) -> [output, output tangent]; tangents are null for zero. */
   jvp(primals: Tensor[], tangents: Tangent[], params: P): [Tensor, Tangent];
+  /** Batching rule (vmap): batched inputs with their batch axes -> output and its axis. */
+  batch?(args: Tensor[], dims: BatchDim[], params: P, axisSize: number): [Tensor, BatchDim];
   formatParams?(params: P): string;
   testSpec: TestSpec<P>;
 }
@@ -95,6 +100,12 @@ export function defineSingle<P, N extends string>(
       const [y, t] = def.jvp(ps, ts, p);
       return [[y], [t]];
     },
+    batch: def.batch
+      ? (args: Tensor[], dims: BatchDim[], p: P, n: number): [Tensor[], BatchDim[]] => {
+          const [y, d] = def.batch!(args, dims, p, n);
+          return [[y], [d]];
+        }
+      : undefined,
     formatParams: def.formatParams,
     testSpec: def.testSpec,
   };

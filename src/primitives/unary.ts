@@ -56,6 +56,8 @@ export function defineUnary<N extends string>(
       const y = bind1(self, [x!]);
       return [y, t && tangent ? tangent(x!, y, t) : null];
     },
+    // Elementwise: the batch axis stays where it is.
+    batch: ([x], [d]) => [bind1(self, [x!]), d!],
     testSpec,
   });
   return self;

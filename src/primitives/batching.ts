@@ -1,0 +1,23 @@
+/**
+ * Helpers shared by the batching (vmap) rules of the primitives (DESIGN.md §3): moving a
+ * batch axis to the front, materialising an unbatched operand as a broadcast view, and
+ * the rules of the elementwise families.
+ */
+import type { BatchDim } from "../core/batching.js";
+import type { Tensor } from "../core/tensor.js";
+import { moveBatchAxis } from "../transforms/vmap.js";
+
+/** `x` with its batch axis at position 0 (an unbatched x is broadcast along a new axis 0). */
+export function batchToFront(x: Tensor, d: BatchDim, size: number): Tensor {
+  return moveBatchAxis(x, d, 0, size);
+}
+
+/** Brings every operand's batch axis to the front (broadcasting unbatched ones). */
+export function allToFront(args: readonly Tensor[], dims: readonly BatchDim[], size: number): Tensor[] {
+  return args.map((x, i) => batchToFront(x, dims[i] ?? null, size));
+}
+
+/** Shifts a non-negative axis of the per-example value to the batched value with batch axis 0. */
+export function shiftAxes(axes: readonly number[]): number[] {
+  return axes.map((a) => a + 1);
+}
