@@ -26,7 +26,12 @@ export class BatchTracer extends Tracer {
     if (this._aval === undefined) {
       const a = this.val.aval;
       this._aval =
-        this.bdim === null ? a : new ShapedArray(a.shape.filter((_d, i) => i !== this.bdim), a.dtype);
+        this.bdim === null
+          ? a
+          : new ShapedArray(
+              a.shape.filter((_d, i) => i !== this.bdim),
+              a.dtype,
+            );
     }
     return this._aval;
   }
@@ -39,7 +44,12 @@ export class BatchTracer extends Tracer {
 }
 
 /** The batch rule of a primitive: batched inputs (with their batch axes) -> batched outputs. */
-export type BatchRule<P = any> = (args: Tensor[], dims: BatchDim[], params: P, axisSize: number) => [Tensor[], BatchDim[]];
+export type BatchRule<P = any> = (
+  args: Tensor[],
+  dims: BatchDim[],
+  params: P,
+  axisSize: number,
+) => [Tensor[], BatchDim[]];
 
 export class BatchTrace extends Trace {
   readonly kind = "batch";

@@ -28,7 +28,12 @@ export interface Primitive<P = any> {
   /** Transpose rule of a primitive that is linear in its LinearInput arguments. */
   transpose?(cts: Tangent[], inputs: (Tensor | LinearInput)[], params: P): Tangent[];
   /** Batching rule (vmap): see core/batching.ts for the signature. */
-  batch?(args: Tensor[], dims: (number | null)[], params: P, axisSize: number): [Tensor[], (number | null)[]];
+  batch?(
+    args: Tensor[],
+    dims: (number | null)[],
+    params: P,
+    axisSize: number,
+  ): [Tensor[], (number | null)[]];
   /** Formats params for IR printing. */
   formatParams?(params: P): string;
 }

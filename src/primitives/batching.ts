@@ -13,7 +13,11 @@ export function batchToFront(x: Tensor, d: BatchDim, size: number): Tensor {
 }
 
 /** Brings every operand's batch axis to the front (broadcasting unbatched ones). */
-export function allToFront(args: readonly Tensor[], dims: readonly BatchDim[], size: number): Tensor[] {
+export function allToFront(
+  args: readonly Tensor[],
+  dims: readonly BatchDim[],
+  size: number,
+): Tensor[] {
   return args.map((x, i) => batchToFront(x, dims[i] ?? null, size));
 }
 

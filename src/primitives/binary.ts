@@ -87,7 +87,12 @@ export function defineBinary<N extends string>(
     },
     // Elementwise: equal batch axes stay; otherwise both go to the front (an unbatched
     // operand becomes a stride-0 broadcast view, no copy).
-    batch: ([x, y]: Tensor[], [dx, dy]: BatchDim[], _p: BinaryParams, n: number): [Tensor, BatchDim] => {
+    batch: (
+      [x, y]: Tensor[],
+      [dx, dy]: BatchDim[],
+      _p: BinaryParams,
+      n: number,
+    ): [Tensor, BatchDim] => {
       if (dx === dy) return [bind1(self, [x!, y!]), dx!];
       const [a, b] = allToFront([x!, y!], [dx!, dy!], n);
       return [bind1(self, [a!, b!]), 0];

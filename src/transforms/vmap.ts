@@ -35,15 +35,27 @@ function axesPerLeaf(def: TreeDef, spec: unknown, what: string, path = ""): (num
   }
   if (typeof spec === "object") {
     const keys = Object.keys(spec as object);
-    if (def.kind !== "object") throw new TypeError(`${what}${path}: an object of axis specs does not match a ${def.kind}`);
+    if (def.kind !== "object")
+      throw new TypeError(`${what}${path}: an object of axis specs does not match a ${def.kind}`);
     const missing = def.keys.filter((k) => !keys.includes(k));
     const extra = keys.filter((k) => !def.keys.includes(k));
     if (missing.length || extra.length) {
-      throw new TypeError(`${what}${path}: keys differ from the value's (missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)})`);
+      throw new TypeError(
+        `${what}${path}: keys differ from the value's (missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)})`,
+      );
     }
-    return def.children.flatMap((c, i) => axesPerLeaf(c, (spec as Record<string, unknown>)[def.keys[i]!], what, `${path}.${def.keys[i]}`));
+    return def.children.flatMap((c, i) =>
+      axesPerLeaf(
+        c,
+        (spec as Record<string, unknown>)[def.keys[i]!],
+        what,
+        `${path}.${def.keys[i]}`,
+      ),
+    );
   }
-  throw new TypeError(`${what}${path}: expected a number, null or a tree of them, got ${typeof spec}`);
+  throw new TypeError(
+    `${what}${path}: expected a number, null or a tree of them, got ${typeof spec}`,
+  );
 }
 
 function countLeaves(def: TreeDef): number {
@@ -71,7 +83,11 @@ export function moveBatchAxis(x: Tensor, from: BatchDim, to: number, size: numbe
  * along their batch axes and stacks the results along `outAxes`.
  * @example ng.vmap((x) => ng.dot(x, w))(xs) // one dot product per row of xs
  */
-export function vmap<R = any>(f: (...args: any[]) => R, inAxes: AxisSpec | readonly AxisSpec[] = 0, outAxes: AxisSpec = 0) {
+export function vmap<R = any>(
+  f: (...args: any[]) => R,
+  inAxes: AxisSpec | readonly AxisSpec[] = 0,
+  outAxes: AxisSpec = 0,
+) {
   if (typeof f !== "function") throw new TypeError(`vmap: f must be a function, got ${typeof f}`);
   return (...args: any[]): R => {
     const [rawLeaves, def] = flatten(args);
@@ -84,7 +100,9 @@ export function vmap<R = any>(f: (...args: any[]) => R, inAxes: AxisSpec | reado
       const ax = axes[i];
       if (ax === null || ax === undefined) return l;
       if (!(l instanceof Tensor)) {
-        throw new TypeError(`vmap: argument${paths[i]} has inAxes ${ax} but is not a tensor (got ${typeof l})`);
+        throw new TypeError(
+          `vmap: argument${paths[i]} has inAxes ${ax} but is not a tensor (got ${typeof l})`,
+        );
       }
       const a = normalizeAxis(ax, l.ndim, `vmap: inAxes for argument${paths[i]}`);
       const n = l.shape[a]!;
@@ -100,7 +118,8 @@ export function vmap<R = any>(f: (...args: any[]) => R, inAxes: AxisSpec | reado
       axes[i] = a;
       return l;
     });
-    if (size === undefined) throw new TypeError("vmap: no argument is batched (every inAxes entry is null)");
+    if (size === undefined)
+      throw new TypeError("vmap: no argument is batched (every inAxes entry is null)");
     const trace = new BatchTrace(currentTrace(), size);
     const lifted = leaves.map((l, i) => (axes[i] === null ? l : trace.lift(l as Tensor, axes[i]!)));
     const out = withTrace(trace, () => f(...unflatten<unknown[]>(def, lifted)));
@@ -116,7 +135,12 @@ export function vmap<R = any>(f: (...args: any[]) => R, inAxes: AxisSpec | reado
         return val;
       }
       const rank = val.ndim + (bdim === null ? 1 : 0);
-      return moveBatchAxis(val, bdim, normalizeAxis(to, rank, `vmap: outAxes for output${outFlat.paths[i]}`), size!);
+      return moveBatchAxis(
+        val,
+        bdim,
+        normalizeAxis(to, rank, `vmap: outAxes for output${outFlat.paths[i]}`),
+        size!,
+      );
     });
     return unflatten<R>(outFlat.def, results);
   };
