@@ -356,7 +356,7 @@ describe("makeIR", () => {
     const staged = ng.makeIR(ng.grad(f))(ng.zeros([4], { dtype: "float64" }));
     expect(() => staged.typecheck()).not.toThrow();
     expect(staged.eqns.map((e) => e.prim.name)).toEqual(["gradCall"]);
-    expect(staged.toString()).toMatch(/gradCall\[wrt=\(0\), strategy=forwardOverReverse/);
+    expect(staged.toString()).toMatch(/gradCall\[wrt=\(0\), strategy=nest, kind=grad/);
     const irJ = ng.makeIR((x: Tensor) => ng.jvp(f, [x], [ng.onesLike(x)])[1])(
       ng.zeros([2], { dtype: "float64" }),
     );
