@@ -5,8 +5,14 @@
  * primitive linear in its tangent inputs with H[rows, cols]·t as output, whose transpose
  * is again one hvpCall with rows and cols swapped (the Hessian is symmetric), so an
  * outer reverse pass never transposes the inner backward pass.
+ *
+ * Under vmap the calls stay calls (the sum trick): with every differentiated input batched
+ * along a leading axis, the per-example gradient of f is the gradient of S(z) = Σ_b f(z_b)
+ * with respect to the batched input, and S's Hessian is block diagonal over the examples,
+ * so each batch rule stages S (with f vmapped inside) and binds the same primitive on it.
  */
 import { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { IR } from "../core/ir.js";
 import { ConcreteTensor, Tensor } from "../core/tensor.js";
 import { StagingTracer } from "../core/staging.js";
@@ -14,11 +20,15 @@ import { bind, evalTrace, LinearInput, withTrace, type Tangent } from "../core/t
 import { evalIR } from "../core/ir.js";
 import { definePrimitive, type DefinedPrimitive } from "../primitives/define.js";
 import { add } from "../primitives/add.js";
+import { batchToFront } from "../primitives/batching.js";
 import { mul } from "../primitives/mul.js";
+import { sum } from "../primitives/sum.js";
 import { zerosLike } from "../primitives/zeros_like.js";
 import { jvp } from "../transforms/jvp.js";
+import { vmap } from "../transforms/vmap.js";
 import { forwardValueAndGrad, hessianVectorProduct, merge, reverseValueAndGrad } from "./expand.js";
 import { recordExpansion } from "./stats.js";
+import { stageClosed } from "./stage.js";
 
 /** How a gradCall is expanded: the outer derivative rule and the inner gradient's mode. */
 export type Expansion = "forwardOverReverse" | "nest" | "innerForward";
@@ -56,6 +66,49 @@ function nonNull(ts: readonly Tangent[]): number[] {
   const out: number[] = [];
   ts.forEach((t, i) => t !== null && out.push(i));
   return out;
+}
+
+/** What a batched call's staged IR returns, from the per-example outputs ys of `ir`. */
+type BatchedOutputs = "sumAndAll" | "sum" | "first";
+
+/**
+ * The sum trick of the batch rules: the inputs of a call on `ir` with the batched ones
+ * (and every input in `batched`, broadcast) along a leading axis, and the IR over them of
+ * z ↦ [Σ_b y0_b, y_b...] ("sumAndAll": the gradient of the sum is the per-example gradient,
+ * the per-example outputs ride along), [Σ_b y0_b] ("sum", for Hessian products) or
+ * [y0_b]_b ("first", for the per-example directional derivative), where y_b = ir(z_b).
+ * Captured tracers (none in practice: ir is closed) are appended as extra inputs.
+ */
+function batchedCall(
+  ir: IR,
+  xs: readonly Tensor[],
+  dims: readonly BatchDim[],
+  size: number,
+  batched: readonly number[],
+  outputs: BatchedOutputs,
+): { ir: IR; inputs: Tensor[] } {
+  const n = ir.inVars.length;
+  const axes = xs.slice(0, n).map((_x, i) => {
+    const d = dims[i] ?? null;
+    return d !== null || batched.includes(i) ? 0 : null;
+  });
+  const inputs = xs
+    .slice(0, n)
+    .map((x, i) => (axes[i] === null ? x : batchToFront(x, dims[i] ?? null, size)));
+  const r = stageClosed(
+    (zs) => {
+      const ys = vmap((...a: Tensor[]) => evalIR(ir, a), axes)(...zs) as Tensor[];
+      if (outputs === "first") return [ys[0]!];
+      const total = sum(ys[0]!);
+      return outputs === "sum" ? [total] : [total, ...ys];
+    },
+    inputs,
+    "vmap of a nested call",
+  );
+  if (!r.ok) {
+    throw new Error(`vmap of a nested call: the batched IR could not be staged (${r.detail})`);
+  }
+  return { ir: r.staged.ir, inputs: [...inputs, ...r.staged.captured] };
 }
 
 /** The value and gradient outputs of `ir` at `xs`, by the strategy's inner mode. */
@@ -123,6 +176,19 @@ export const gradCallP: DefinedPrimitive<GradCallParams, "gradCall"> = definePri
     });
     return [outs, [dValue, ...dAux, ...dGrad]];
   },
+  // vmap: one gradCall of S(z) = Σ_b f(z_b) over the batched inputs (every wrt input
+  // batched), whose gradient is the per-example gradient; the per-example value and aux
+  // are extra outputs, the sum is dropped. Inner forward mode would take one pass per
+  // element of the whole batch, so it becomes plain nesting of the batched call.
+  batch: (xs, dims, p, size) => {
+    const b = batchedCall(p.ir, xs, dims, size, p.wrt, "sumAndAll");
+    const outs = bind(gradCallP, b.inputs, {
+      ...p,
+      ir: b.ir,
+      strategy: p.strategy === "innerForward" ? "nest" : p.strategy,
+    }).slice(1);
+    return [outs, outs.map(() => 0)];
+  },
   testSpec: { cases: [] },
 });
 
@@ -186,12 +252,24 @@ export const hvpCallP: DefinedPrimitive<HvpCallParams, "hvpCall"> = definePrimit
     }
     return [out, result];
   },
+  // vmap: S(z) = Σ_b f(z_b) has a block-diagonal Hessian, so with rows, cols and tangents
+  // batched, H_S[rows, cols]·t is the per-example H[rows, cols]·t_b. One hvpCall of S.
+  batch: (xs, dims, p, size) => {
+    const n = p.ir.inVars.length;
+    const b = batchedCall(p.ir, xs, dims, size, [...p.rows, ...p.cols], "sum");
+    const ts = xs.slice(n).map((t, k) => batchToFront(t, dims[n + k] ?? null, size));
+    const outs = bind(hvpCallP, [...b.inputs, ...ts], { ir: b.ir, rows: p.rows, cols: p.cols });
+    return [outs, outs.map(() => 0)];
+  },
   testSpec: { cases: [] },
 });
 
 /**
- * ⟨∇f(x), t⟩ = Σ_c ∂f/∂x_c · t_c for output 0 of `ir`: linear in the tangents t (on the
- * inputs `cols`); evaluated by one forward pass, transposed by one gradient (gradCall).
+ * J·t = Σ_c ∂f/∂x_c · t_c for output 0 of `ir` (⟨∇f(x), t⟩ when it is a scalar, as for a
+ * gradCall's value; any shape under vmap, where it is the per-example directional
+ * derivative): linear in the tangents t (on the inputs `cols`); evaluated by one forward
+ * pass, transposed by one gradient (gradCall): of f scaled by the cotangent for a scalar
+ * output, of ψ = ⟨ct, f⟩ (staged with ct as an extra input) otherwise.
  */
 export const dirDerivCallP: DefinedPrimitive<DirDerivCallParams, "dirDerivCall"> = definePrimitive<
   DirDerivCallParams,
@@ -223,6 +301,27 @@ export const dirDerivCallP: DefinedPrimitive<DirDerivCallParams, "dirDerivCall">
       );
     }
     if (ct === null || ct === undefined) return inputs.map(() => null);
+    if (p.ir.outVars[0]!.aval.ndim > 0) {
+      // Jᵀct = ∇_cols ⟨ct, f⟩: a gradCall of ψ(z, ct), where ct is an input (so an outer
+      // transform differentiates through it too).
+      const psi = stageClosed(
+        (zs) => [sum(mul(evalIR(p.ir, zs.slice(0, n))[0]!, zs[n]!))],
+        [...(xs as Tensor[]), ct],
+        "dirDerivCall transpose",
+      );
+      if (!psi.ok) {
+        throw new Error(
+          `dirDerivCall: the transposed functional could not be staged (${psi.detail})`,
+        );
+      }
+      const gp = bind(gradCallP, [...(xs as Tensor[]), ct, ...psi.staged.captured], {
+        ir: psi.staged.ir,
+        wrt: p.cols,
+        strategy: "forwardOverReverse",
+        kind: "value tangent",
+      });
+      return [...xs.map(() => null), ...p.cols.map((_c, k) => gp[1 + k]!)];
+    }
     const g = bind(gradCallP, xs as Tensor[], {
       ir: p.ir,
       wrt: p.cols,
@@ -252,6 +351,16 @@ export const dirDerivCallP: DefinedPrimitive<DirDerivCallParams, "dirDerivCall">
       nnAll.map((i) => tangents[i]!),
     ) as [Tensor[], Tensor[]];
     return [out, tout];
+  },
+  // vmap: with cols and tangents batched, the per-example J_b·t_b is the Jacobian-vector
+  // product of z ↦ [f(z_b)]_b (block-diagonal Jacobian): one dirDerivCall of it, whose
+  // output 0 is the stacked per-example output.
+  batch: (xs, dims, p, size) => {
+    const n = p.ir.inVars.length;
+    const b = batchedCall(p.ir, xs, dims, size, p.cols, "first");
+    const ts = xs.slice(n).map((t, k) => batchToFront(t, dims[n + k] ?? null, size));
+    const outs = bind(dirDerivCallP, [...b.inputs, ...ts], { ir: b.ir, cols: p.cols });
+    return [outs, [0]];
   },
   testSpec: { cases: [] },
 });

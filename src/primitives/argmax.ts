@@ -5,6 +5,7 @@
  * @example ng.argmax(ng.array([[1, 5], [7, 4]]), 1) // [1, 0]
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
@@ -12,6 +13,8 @@ import type { NDArray } from "../tensor/ndarray.js";
 import { formatShape, normalizeAxis } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
+import { batchToFront } from "./batching.js";
+import { reshape } from "./reshape.js";
 import { reducedShape } from "./sum.js";
 
 export interface ArgReduceParams {
@@ -50,6 +53,17 @@ export function defineArgReduce<N extends string>(
     abstractEval: ([x]: ShapedArray[], p) => aval(outShape(name, x!.shape, p), "int32"),
     // Integer output: no derivative.
     jvp: ([x], _t, p): [Tensor, Tangent] => [bind1(self, [x!], p), null],
+    // One axis: reduce the shifted axis. Flattened: reduce each example's row of [B, size].
+    batch: ([x], [d], { axis, keepdims }, n): [Tensor, BatchDim] => {
+      if (axis !== null) {
+        const a = axis < d! ? axis : axis + 1;
+        return [bind1(self, [x!], { axis: a, keepdims }), keepdims || a > d! ? d! : d! - 1];
+      }
+      const rows = batchToFront(x!, d!, n);
+      const size = rows.shape.slice(1).reduce((s, k) => s * k, 1);
+      const idx = bind1(self, [reshape(rows, [n, size])], { axis: 1, keepdims: false });
+      return [keepdims ? reshape(idx, [n, ...rows.shape.slice(1).map(() => 1)]) : idx, 0];
+    },
     testSpec: {
       cases: [
         { inputs: [{ shape: [2, 3] }], params: { axis: 1, keepdims: false } },

@@ -40,6 +40,14 @@ export const broadcastToP: DefinedPrimitive<Params, "broadcastTo"> = defineSingl
     }
     return [reshape(sum(ct, axes), inShape as number[])];
   },
+  // Right-align each example with leading 1s (the batch axis moves right by as many), then
+  // broadcast to the target shape with the batch size inserted at the batch axis.
+  batch: ([x], [d], { shape }, n) => {
+    const lead = shape.length - (x!.ndim - 1);
+    const b = d! + lead;
+    const aligned = reshape(x!, [...new Array<number>(lead).fill(1), ...x!.shape]);
+    return [broadcastTo(aligned, [...shape.slice(0, b), n, ...shape.slice(b)]), b];
+  },
   testSpec: {
     cases: [
       { inputs: [{ shape: [3] }], params: { shape: [2, 3] } },

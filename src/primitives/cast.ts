@@ -25,6 +25,8 @@ export const castP: DefinedPrimitive<Params, "cast"> = defineSingle<Params, "cas
   transpose: (ct, [x]) => [
     bind1(castP, [ct], { dtype: (x as { aval: { dtype: DType } }).aval.dtype }),
   ],
+  // Elementwise: the batch axis stays where it is.
+  batch: ([x], [d], p) => [bind1(castP, [x!], p), d!],
   testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: { dtype: "float64" } }] },
 });
 

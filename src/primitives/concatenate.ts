@@ -17,6 +17,7 @@ import { cast } from "./cast.js";
 import { reshape } from "./reshape.js";
 import { sliceAxis } from "./slice.js";
 import { zerosLike } from "./zeros_like.js";
+import { allToFront } from "./batching.js";
 
 export interface ConcatenateParams {
   axis: number;
@@ -88,6 +89,15 @@ export const concatenateP: DefinedPrimitive<ConcatenateParams, "concatenate"> = 
       start += len;
       return x instanceof LinearInput ? sliceAxis(ct, axis, start - len, start) : null;
     });
+  },
+  // Equal batch axes: join along the shifted axis; otherwise all to the front (unbatched
+  // inputs become broadcast views) and join along axis + 1.
+  batch: (xs, dims, { axis }, n) => {
+    const d = dims[0];
+    if (d !== null && d !== undefined && dims.every((e) => e === d)) {
+      return [bind1(concatenateP, xs, { axis: axis < d ? axis : axis + 1 }), d];
+    }
+    return [bind1(concatenateP, allToFront(xs, dims, n), { axis: axis + 1 }), 0];
   },
   testSpec: {
     cases: [

@@ -9,6 +9,7 @@
  * @example ng.conv(ng.ones([1, 4, 4, 1]), ng.ones([3, 3, 1, 2])).shape // [1, 2, 2, 2]
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, LinearInput, type Tangent } from "../core/trace.js";
 import { promoteTypes } from "../tensor/dtype.js";
@@ -21,11 +22,15 @@ import {
   checkFloatTensor,
   checkSameFloat,
   convBase,
+  foldBatch,
+  mergeIntoAxis,
   perDim,
   resolvePadding,
   type ConvOptions,
   CONV_TEST_CASES,
   type ConvParams,
+  splitFromAxis,
+  unfoldBatch,
 } from "./conv_common.js";
 import { convBackInputP } from "./conv_back_input.js";
 import { convBackKernelP } from "./conv_back_kernel.js";
@@ -70,6 +75,23 @@ export const convP: DefinedPrimitive<ConvParams, "conv"> = defineSingle<ConvPara
               kernelShape: (w as LinearInput).aval.shape.slice(0, -2),
             }),
           ];
+    },
+    // vmap (V examples): a batched x joins conv's batch axis; a batched w alone becomes
+    // V·Cout output channels (V copies inside each group); both batched: V·groups groups
+    // over V·Cin input channels. One kernel call each, no loop over the examples.
+    batch: ([x, w], [dx, dw], p, size): [Tensor, BatchDim] => {
+      const ch = p.strides.length + 1; // the channel axis of x and the Cout axis of w
+      if (dw === null || dw === undefined) {
+        return [unfoldBatch(bind1(convP, [foldBatch(x!, dx!, size), w!], p), size), 0];
+      }
+      if (dx === null || dx === undefined) {
+        const wm = mergeIntoAxis(w!, dw, size, ch, p.groups);
+        return splitFromAxis(bind1(convP, [x!, wm], p), size, ch, p.groups);
+      }
+      const xm = mergeIntoAxis(x!, dx, size, ch, 1);
+      const wm = mergeIntoAxis(w!, dw, size, ch, 1);
+      const y = bind1(convP, [xm, wm], { ...p, groups: size * p.groups });
+      return splitFromAxis(y, size, ch, 1);
     },
     testSpec: {
       cases: CONV_TEST_CASES.map((c) => ({

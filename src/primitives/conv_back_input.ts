@@ -7,6 +7,7 @@
  * @example ng.convTranspose(ng.ones([1, 2, 2, 1]), ng.ones([3, 3, 1, 1])).shape // [1, 4, 4, 1]
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, LinearInput, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
@@ -17,11 +18,15 @@ import {
   checkSameFloat,
   convBase,
   CONV_TEST_CASES,
+  foldBatch,
+  mergeIntoAxis,
   perDim,
   resolvePadding,
   type ConvBackInputParams,
   type ConvOptions,
   type ConvParams,
+  splitFromAxis,
+  unfoldBatch,
 } from "./conv_common.js";
 import { convOperands, convP } from "./conv.js";
 import { convBackKernelP } from "./conv_back_kernel.js";
@@ -82,6 +87,23 @@ export const convBackInputP: DefinedPrimitive<ConvBackInputParams, "convBackInpu
             kernelShape: (w as LinearInput).aval.shape.slice(0, -2),
           }),
         ];
+  },
+  // vmap (V examples): a batched y joins the batch axis; a batched w alone becomes V·Cin/groups
+  // input channels per group (the output has V copies inside each group); both batched:
+  // V·groups groups over V·Cout channels of y. One kernel call each.
+  batch: ([y, w], [dy, dw], p, size): [Tensor, BatchDim] => {
+    const n = p.strides.length;
+    if (dw === null || dw === undefined) {
+      return [unfoldBatch(bind1(convBackInputP, [foldBatch(y!, dy!, size), w!], p), size), 0];
+    }
+    if (dy === null || dy === undefined) {
+      const wm = mergeIntoAxis(w!, dw, size, n, 1);
+      return splitFromAxis(bind1(convBackInputP, [y!, wm], p), size, n + 1, p.groups);
+    }
+    const ym = mergeIntoAxis(y!, dy, size, n + 1, 1);
+    const wm = mergeIntoAxis(w!, dw, size, n + 1, 1);
+    const x = bind1(convBackInputP, [ym, wm], { ...p, groups: size * p.groups });
+    return splitFromAxis(x, size, n + 1, 1);
   },
   testSpec: {
     cases: CONV_TEST_CASES.map((c) => ({

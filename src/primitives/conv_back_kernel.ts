@@ -6,6 +6,7 @@
  * and conv (wrt y). Used by reverse mode; not a user-facing op.
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, LinearInput, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
@@ -15,6 +16,8 @@ import {
   checkSameFloat,
   convBase,
   CONV_TEST_CASES,
+  mergeIntoAxis,
+  splitFromAxis,
   type ConvBackKernelParams,
 } from "./conv_common.js";
 import { convP } from "./conv.js";
@@ -85,6 +88,25 @@ export const convBackKernelP: DefinedPrimitive<ConvBackKernelParams, "convBackKe
             null,
           ]
         : [null, bind1(convP, [x as Tensor, ct], convBase(p))];
+    },
+    // vmap (V examples): the kernel gradient sums over conv's batch axis, so the vmap axis
+    // goes into the channels instead: a batched x alone gives V·Cin/groups input channels
+    // per group, a batched y alone V·Cout/groups output channels per group, both batched
+    // V·groups groups. One kernel call each.
+    batch: ([x, y], [dx, dy], p, size): [Tensor, BatchDim] => {
+      const n = p.strides.length;
+      if (dy === null || dy === undefined) {
+        const xm = mergeIntoAxis(x!, dx!, size, n + 1, p.groups);
+        return splitFromAxis(bind1(convBackKernelP, [xm, y!], p), size, n, 1);
+      }
+      if (dx === null || dx === undefined) {
+        const ym = mergeIntoAxis(y!, dy, size, n + 1, p.groups);
+        return splitFromAxis(bind1(convBackKernelP, [x!, ym], p), size, n + 1, p.groups);
+      }
+      const xm = mergeIntoAxis(x!, dx, size, n + 1, 1);
+      const ym = mergeIntoAxis(y!, dy, size, n + 1, 1);
+      const w = bind1(convBackKernelP, [xm, ym], { ...p, groups: size * p.groups });
+      return splitFromAxis(w, size, n + 1, 1);
     },
     testSpec: {
       cases: CONV_TEST_CASES.map((c) => ({

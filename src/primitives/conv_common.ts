@@ -4,13 +4,19 @@
  * primitives. User options (a number or per-dim array for stride/dilation; "valid",
  * "same", a number or per-dim [lo, hi] pairs for padding) are resolved here into the fully
  * explicit params the primitives carry; every error names the op, the option and the
- * value. Not a primitive itself.
+ * value. Also the layout helpers of the family's batching (vmap) rules, which fold a vmap
+ * axis into the batch axis or, through channel groups, into a channel axis, so a batched
+ * convolution is one call of the kernel. Not a primitive itself.
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
+import { batchToFront } from "./batching.js";
 import { describeValue } from "./convert.js";
+import { reshape } from "./reshape.js";
+import { moveAxis } from "./transpose.js";
 
 /** Params of `conv`: fully resolved, one entry per spatial dim. */
 export interface ConvParams {
@@ -231,3 +237,55 @@ export const POOL_TEST_CASES: { x: number[]; y: number[]; params: PoolParams }[]
     },
   },
 ];
+
+// ---- batching (vmap) helpers: V is the vmap axis size, B the primitive's own batch ----
+
+/** [V, B, ...] (vmap axis moved to the front first) -> [V·B, ...]: the vmap axis joins the batch. */
+export function foldBatch(x: Tensor, d: BatchDim, size: number): Tensor {
+  const f = batchToFront(x, d, size);
+  return reshape(f, [size * f.shape[1]!, ...f.shape.slice(2)]);
+}
+
+/** [V·B, ...] -> [V, B, ...]; the vmap axis is 0. */
+export function unfoldBatch(y: Tensor, size: number): Tensor {
+  return reshape(y, [size, y.shape[0]! / size, ...y.shape.slice(1)]);
+}
+
+/**
+ * Merges the vmap axis into axis `axis` of the per-example value, inside `groups` channel
+ * groups: an axis of size g·m becomes g·V·m laid out [g, V, m] (with g = 1: [V, m]), so
+ * a grouped convolution sees V independent copies of every group.
+ */
+export function mergeIntoAxis(
+  x: Tensor,
+  d: BatchDim,
+  size: number,
+  axis: number,
+  groups: number,
+): Tensor {
+  const f = batchToFront(x, d, size); // [V, ...pre, g·m, ...post]
+  const pre = f.shape.slice(1, axis + 1);
+  const post = f.shape.slice(axis + 2);
+  const m = f.shape[axis + 1]! / groups;
+  const split = reshape(f, [size, ...pre, groups, m, ...post]);
+  const moved = moveAxis(split, 0, axis + 1); // [...pre, g, V, m, ...post]
+  return reshape(moved, [...pre, groups * size * m, ...post]);
+}
+
+/**
+ * The inverse of `mergeIntoAxis` on an output: axis `axis` of size g·V·m laid out
+ * [g, V, m] becomes the vmap axis (at `axis`) followed by an axis of size g·m.
+ */
+export function splitFromAxis(
+  y: Tensor,
+  size: number,
+  axis: number,
+  groups: number,
+): [Tensor, BatchDim] {
+  const pre = y.shape.slice(0, axis);
+  const post = y.shape.slice(axis + 1);
+  const m = y.shape[axis]! / (groups * size);
+  let t = reshape(y, [...pre, groups, size, m, ...post]);
+  if (groups > 1) t = moveAxis(t, axis + 1, axis); // [...pre, V, g, m, ...post]
+  return [reshape(t, [...pre, size, groups * m, ...post]), axis];
+}

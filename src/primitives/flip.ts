@@ -34,6 +34,11 @@ export const flipP: DefinedPrimitive<FlipParams, "flip"> = defineSingle<FlipPara
     jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(flipP, [x!], p), t && bind1(flipP, [t], p)],
     // A reversal is a symmetric permutation matrix: its own transpose.
     transpose: (ct, _inputs, p) => [bind1(flipP, [ct], p)],
+    // Reverse the shifted axes; the batch axis stays.
+    batch: ([x], [d], { axes }) => [
+      bind1(flipP, [x!], { axes: axes.map((a) => (a < d! ? a : a + 1)) }),
+      d!,
+    ],
     testSpec: {
       cases: [
         { inputs: [{ shape: [4] }], params: { axes: [0] } },

@@ -19,6 +19,8 @@ import { cast } from "./cast.js";
 import { reshape } from "./reshape.js";
 import { addTangents, mapTangent } from "./tangent.js";
 import { swapAxes } from "./transpose.js";
+import { batchToFront } from "./batching.js";
+import { moveBatchAxis } from "../transforms/vmap.js";
 
 type Params = Record<string, never>;
 
@@ -63,6 +65,26 @@ export const matmulP: DefinedPrimitive<Params, "matmul"> = defineSingle<Params, 
       return a instanceof LinearInput
         ? [bind1(matmulP, [ct, swapAxes(b as Tensor, -1, -2)]), null]
         : [null, bind1(matmulP, [swapAxes(a as Tensor, -1, -2), ct])];
+    },
+    // Both batched: the batch axis becomes one more leading batch dim. One batched: its
+    // batch folds into the rows of a ([..., B·m, k]) or the columns of b ([..., k, B·n]), so
+    // it stays one matmul and the unbatched operand is never broadcast.
+    batch: ([a, b], [da, db], _p, n) => {
+      if (da !== null && db !== null) {
+        return [bind1(matmulP, [batchToFront(a!, da!, n), batchToFront(b!, db!, n)]), 0];
+      }
+      if (da !== null) {
+        const r = a!.ndim - 1; // rank of one example
+        const s = moveBatchAxis(a!, da!, r - 2, n); // [...Bt, B, m, k]
+        const [m, k] = [s.shape[r - 1]!, s.shape[r]!];
+        const c = bind1(matmulP, [reshape(s, [...s.shape.slice(0, r - 2), n * m, k]), b!]);
+        return [reshape(c, [...s.shape.slice(0, r - 2), n, m, c.shape[r - 1]!]), r - 2];
+      }
+      const r = b!.ndim - 1;
+      const s = moveBatchAxis(b!, db!, r - 1, n); // [...Bt, k, B, n]
+      const [k, cols] = [s.shape[r - 2]!, s.shape[r]!];
+      const c = bind1(matmulP, [a!, reshape(s, [...s.shape.slice(0, r - 2), k, n * cols])]);
+      return [reshape(c, [...c.shape.slice(0, r - 1), n, cols]), r - 1];
     },
     testSpec: {
       cases: [

@@ -16,7 +16,7 @@ import { equal } from "./compare.js";
 import { div } from "./div.js";
 import { mul } from "./mul.js";
 import { reshape } from "./reshape.js";
-import { reducedShape, sum, type ReduceParams } from "./sum.js";
+import { reducedShape, reduceBatched, sum, type ReduceParams } from "./sum.js";
 
 /** Validates reduction params: distinct sorted axes of `shape`; `nonEmpty` rejects size-0 reductions. */
 export function checkReduceParams(
@@ -83,6 +83,7 @@ export const maxP: DefinedPrimitive<ReduceParams, "max"> = defineSingle<ReducePa
       const y = bind1(maxP, [x!], p);
       return [y, t && extremumTangent(x!, y, t, p)];
     },
+    batch: ([x], [d], p) => reduceBatched(maxP, x!, d!, p),
     testSpec: {
       cases: [
         { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },

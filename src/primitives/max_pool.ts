@@ -7,6 +7,7 @@
  * @example ng.maxPool(ng.array([[[1], [3], [2], [0]]]), { window: 2 }) // [[[3], [2]]]
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
@@ -14,10 +15,12 @@ import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
 import {
   checkFloatTensor,
+  foldBatch,
   POOL_TEST_CASES,
   resolvePool,
   type PoolOptions,
   type PoolParams,
+  unfoldBatch,
 } from "./conv_common.js";
 import { maxPoolSelectP } from "./max_pool_select.js";
 
@@ -34,6 +37,11 @@ export const maxPoolP: DefinedPrimitive<PoolParams, "maxPool"> = defineSingle<
   jvp: ([x], [t], p): [Tensor, Tangent] => [
     bind1(maxPoolP, [x!], p),
     t && bind1(maxPoolSelectP, [t, x!], p),
+  ],
+  // vmap: windows never cross examples, so the vmap axis joins the batch axis.
+  batch: ([x], [d], p, size): [Tensor, BatchDim] => [
+    unfoldBatch(bind1(maxPoolP, [foldBatch(x!, d!, size)], p), size),
+    0,
   ],
   testSpec: {
     cases: POOL_TEST_CASES.map((c) => ({ inputs: [{ shape: c.x }], params: c.params })),

@@ -5,12 +5,19 @@
  * d maxPoolScatter(ct, x) = maxPoolScatter(dct, x); the transpose is maxPoolSelect(ct', x).
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, LinearInput, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
 import { formatShape, shapesEqual } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
-import { checkSameFloat, POOL_TEST_CASES, type PoolParams } from "./conv_common.js";
+import {
+  checkSameFloat,
+  foldBatch,
+  POOL_TEST_CASES,
+  type PoolParams,
+  unfoldBatch,
+} from "./conv_common.js";
 import { maxPoolSelectP } from "./max_pool_select.js";
 
 export const maxPoolScatterP: DefinedPrimitive<PoolParams, "maxPoolScatter"> = defineSingle<
@@ -40,6 +47,14 @@ export const maxPoolScatterP: DefinedPrimitive<PoolParams, "maxPoolScatter"> = d
     }
     return [bind1(maxPoolSelectP, [ct, x], p), null];
   },
+  // vmap: the vmap axis joins the batch axis of both operands (an unbatched one is broadcast).
+  batch: ([a, x], [da, dx], p, size): [Tensor, BatchDim] => [
+    unfoldBatch(
+      bind1(maxPoolScatterP, [foldBatch(a!, da ?? null, size), foldBatch(x!, dx ?? null, size)], p),
+      size,
+    ),
+    0,
+  ],
   testSpec: {
     cases: POOL_TEST_CASES.map((c) => ({
       inputs: [{ shape: c.y }, { shape: c.x }],

@@ -5,12 +5,19 @@
  * d maxPoolSelect(t, x) = maxPoolSelect(dt, x); the transpose is maxPoolScatter(ct, x).
  */
 import type { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, LinearInput, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
 import { formatShape, shapesEqual } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
-import { checkSameFloat, POOL_TEST_CASES, type PoolParams } from "./conv_common.js";
+import {
+  checkSameFloat,
+  foldBatch,
+  POOL_TEST_CASES,
+  type PoolParams,
+  unfoldBatch,
+} from "./conv_common.js";
 import { maxPoolScatterP } from "./max_pool_scatter.js";
 
 export const maxPoolSelectP: DefinedPrimitive<PoolParams, "maxPoolSelect"> = defineSingle<
@@ -40,6 +47,14 @@ export const maxPoolSelectP: DefinedPrimitive<PoolParams, "maxPoolSelect"> = def
     }
     return [bind1(maxPoolScatterP, [ct, x], p), null];
   },
+  // vmap: the vmap axis joins the batch axis of both operands (an unbatched one is broadcast).
+  batch: ([a, x], [da, dx], p, size): [Tensor, BatchDim] => [
+    unfoldBatch(
+      bind1(maxPoolSelectP, [foldBatch(a!, da ?? null, size), foldBatch(x!, dx ?? null, size)], p),
+      size,
+    ),
+    0,
+  ],
   testSpec: {
     cases: POOL_TEST_CASES.map((c) => ({
       inputs: [{ shape: c.x }, { shape: c.x }],

@@ -11,7 +11,7 @@ import * as K from "../tensor/index.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import type { TensorLike } from "./convert.js";
 import { checkReduceParams, extremumTangent, reduceArgs } from "./max.js";
-import { reducedShape, type ReduceParams } from "./sum.js";
+import { reducedShape, reduceBatched, type ReduceParams } from "./sum.js";
 
 export const minP: DefinedPrimitive<ReduceParams, "min"> = defineSingle<ReduceParams, "min">(
   "min",
@@ -25,6 +25,7 @@ export const minP: DefinedPrimitive<ReduceParams, "min"> = defineSingle<ReducePa
       const y = bind1(minP, [x!], p);
       return [y, t && extremumTangent(x!, y, t, p)];
     },
+    batch: ([x], [d], p) => reduceBatched(minP, x!, d!, p),
     testSpec: {
       cases: [
         { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },

@@ -14,6 +14,8 @@ export const negP = defineSingle<Record<string, never>, "neg">("neg", {
   abstractEval: ([x]) => aval(x!.shape, unaryDType("same", x!.dtype)),
   jvp: ([x], [t]) => [neg(x!), t && neg(t)],
   transpose: (ct) => [neg(ct)],
+  // Elementwise: the batch axis stays where it is.
+  batch: ([x], [d]) => [neg(x!), d!],
   testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: {} }] },
 });
 

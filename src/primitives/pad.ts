@@ -69,6 +69,11 @@ export const padP: DefinedPrimitive<PadParams, "pad"> = defineSingle<PadParams, 
       }),
     ];
   },
+  // No padding along the batch axis, which stays.
+  batch: ([x], [d], { widths, value }) => [
+    bind1(padP, [x!], { widths: [...widths.slice(0, d!), [0, 0], ...widths.slice(d!)], value }),
+    d!,
+  ],
   testSpec: {
     cases: [
       { inputs: [{ shape: [3] }], params: { widths: [[1, 2]], value: 0 } },

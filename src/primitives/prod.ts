@@ -20,7 +20,7 @@ import { mul } from "./mul.js";
 import { pad } from "./pad.js";
 import { reshape } from "./reshape.js";
 import { sliceAxis } from "./slice.js";
-import { reducedShape, sum, type ReduceParams } from "./sum.js";
+import { reducedShape, reduceBatched, sum, type ReduceParams } from "./sum.js";
 import { inversePerm, transpose } from "./transpose.js";
 
 /** s_i = prod_{j<i} a_j along the last axis (s_0 = 1), by a log-step scan. */
@@ -68,6 +68,7 @@ export const prodP: DefinedPrimitive<ReduceParams, "prod"> = defineSingle<Reduce
       bind1(prodP, [x!], p),
       t && sum(mul(t, productOfOthers(x!, p.axes)), p.axes, p.keepdims),
     ],
+    batch: ([x], [d], p) => reduceBatched(prodP, x!, d!, p),
     testSpec: {
       cases: [
         { inputs: [{ shape: [5] }], params: { axes: [0], keepdims: false } },

@@ -8,6 +8,7 @@ import * as K from "../tensor/index.js";
 import { formatShape, shapesEqual, sizeOf } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
+import { batchToFront } from "./batching.js";
 
 export interface Params {
   shape: number[];
@@ -31,6 +32,8 @@ export const reshapeP: DefinedPrimitive<Params, "reshape"> = defineSingle<Params
       t && bind1(reshapeP, [t], p),
     ],
     transpose: (ct, [x]) => [reshape(ct, (x as { aval: { shape: readonly number[] } }).aval.shape)],
+    // Each example is reshaped: batch axis to the front, then [B, ...shape].
+    batch: ([x], [d], { shape }, n) => [reshape(batchToFront(x!, d!, n), [n, ...shape]), 0],
     testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: { shape: [3, 2] } }] },
   },
 );

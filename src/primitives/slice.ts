@@ -75,6 +75,12 @@ export function sliceView(x: NDArray, p: SliceParams): NDArray {
   return x.view(shape, strides, offset);
 }
 
+/** The resolved slice of a value batched along axis `d` (size n): the batch axis is taken whole. */
+export function batchSliceParams(p: SliceParams, d: number, n: number): SliceParams {
+  const at = (v: readonly number[], x: number) => [...v.slice(0, d), x, ...v.slice(d)];
+  return { starts: at(p.starts, 0), stops: at(p.stops, n), steps: at(p.steps, 1) };
+}
+
 export const sliceP: DefinedPrimitive<SliceParams, "slice"> = defineSingle<SliceParams, "slice">(
   "slice",
   {
@@ -87,6 +93,8 @@ export const sliceP: DefinedPrimitive<SliceParams, "slice"> = defineSingle<Slice
     jvp: ([x], [t], p): [Tensor, Tangent] => [bind1(sliceP, [x!], p), t && bind1(sliceP, [t], p)],
     // Adjoint of a gather of positions: scatter the cotangent into zeros at those positions.
     transpose: (ct, [x], p) => [bind1(sliceScatterP, [ct], { ...p, shape: x!.aval.shape.slice() })],
+    // The batch axis is taken whole and stays.
+    batch: ([x], [d], p, n) => [bind1(sliceP, [x!], batchSliceParams(p, d!, n)), d!],
     testSpec: {
       cases: [
         { inputs: [{ shape: [5] }], params: { starts: [1], stops: [4], steps: [1] } },

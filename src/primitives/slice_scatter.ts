@@ -12,7 +12,14 @@ import { NDArray } from "../tensor/ndarray.js";
 import { checkShape, formatShape, shapesEqual, sizeOf } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
-import { checkSliceParams, sliceP, slicedShape, sliceView, type SliceParams } from "./slice.js";
+import {
+  batchSliceParams,
+  checkSliceParams,
+  sliceP,
+  slicedShape,
+  sliceView,
+  type SliceParams,
+} from "./slice.js";
 
 export interface SliceScatterParams extends SliceParams {
   /** Shape of the output (the shape of the sliced array). */
@@ -79,6 +86,14 @@ export const sliceScatterP: DefinedPrimitive<SliceScatterParams, "sliceScatter">
   // Adjoint of a scatter into zeros: read the same positions back.
   transpose: (ct, _inputs, { starts, stops, steps }) => [
     bind1(sliceP, [ct], { starts, stops, steps }),
+  ],
+  // The batch axis is written whole into a batch axis of the output at the same position.
+  batch: ([u], [d], p, n) => [
+    bind1(sliceScatterP, [u!], {
+      ...batchSliceParams(p, d!, n),
+      shape: [...p.shape.slice(0, d!), n, ...p.shape.slice(d!)],
+    }),
+    d!,
   ],
   testSpec: {
     cases: [

@@ -20,6 +20,8 @@ export const stopGradientP: DefinedPrimitive<Params, "stopGradient"> = defineSin
   abstractEval: ([x]: ShapedArray[]) => aval(x!.shape, x!.dtype),
   // d stopGradient(x) = 0 by definition.
   jvp: ([x]): [Tensor, Tangent] => [bind1(stopGradientP, [x!]), null],
+  // Elementwise identity: the batch axis stays where it is.
+  batch: ([x], [d]) => [bind1(stopGradientP, [x!]), d!],
   testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: {} }], nonDifferentiable: true },
 });
 

@@ -3,6 +3,7 @@
  * the transpose broadcasts the cotangent back over the reduced axes.
  * @example ng.sum(ng.array([[1, 2], [3, 4]]), 0) // [4, 6]
  */
+import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind1, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
@@ -31,6 +32,27 @@ export function reducedShape(
   return out;
 }
 
+/** Per-example axes of a value batched along axis `d` -> the same axes of the batched value. */
+export function batchedAxes(axes: readonly number[], d: number): number[] {
+  return axes.map((a) => (a < d ? a : a + 1));
+}
+
+/**
+ * Batch rule shared by the reductions over `axes` (sum, prod, max, min): reduce the
+ * shifted axes of the batched value in one call; the batch axis moves left by the number
+ * of reduced axes before it (unless keepdims).
+ */
+export function reduceBatched(
+  prim: DefinedPrimitive<ReduceParams>,
+  x: Tensor,
+  d: number,
+  { axes, keepdims }: ReduceParams,
+): [Tensor, BatchDim] {
+  const shifted = batchedAxes(axes, d);
+  const out = keepdims ? d : d - shifted.filter((a) => a < d).length;
+  return [bind1(prim, [x], { axes: shifted, keepdims }), out];
+}
+
 export const sumP: DefinedPrimitive<ReduceParams, "sum"> = defineSingle<ReduceParams, "sum">(
   "sum",
   {
@@ -43,6 +65,7 @@ export const sumP: DefinedPrimitive<ReduceParams, "sum"> = defineSingle<ReducePa
       const shape = (x as { aval: { shape: readonly number[] } }).aval.shape;
       return [broadcastTo(reshape(ct, reducedShape(shape, axes, true)), shape)];
     },
+    batch: ([x], [d], p) => reduceBatched(sumP, x!, d!, p),
     testSpec: {
       cases: [
         { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },

@@ -11,9 +11,16 @@ import * as K from "../tensor/index.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { formatShape, normalizeAxis } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
-import { array, toTensor, type TensorLike } from "./convert.js";
+import { array, fromNDArray, toTensor, type TensorLike } from "./convert.js";
 import { reshape } from "./reshape.js";
 import { takeTransposeP } from "./take_transpose.js";
+import { add } from "./add.js";
+import { batchToFront } from "./batching.js";
+import { greaterEqual, less } from "./compare.js";
+import { logicalAnd } from "./logical.js";
+import { mul } from "./mul.js";
+import { moveAxis, transpose } from "./transpose.js";
+import { where } from "./where.js";
 
 export interface TakeParams {
   axis: number;
@@ -51,6 +58,26 @@ export function testIndices(n: number): (shape: number[]) => NDArray {
   };
 }
 
+/**
+ * Row numbers into an operand flattened over (batch, gathered axis of size `len`) for
+ * batched int32 indices i [B, ...]: b·len + (i mod len). Indices outside [-len, len) map to
+ * B·len, out of range again, so the kernel still raises instead of reading another example.
+ */
+export function flatBatchIndices(i: Tensor, len: number, n: number): Tensor {
+  const b = fromNDArray(
+    K.reshape(K.arange(0, n, 1, "int32"), [n, ...i.shape.slice(1).map(() => 1)]),
+  );
+  const inRange = logicalAnd(greaterEqual(i, -len), less(i, len));
+  const wrapped = where(less(i, 0), add(i, len), i);
+  return where(inRange, add(wrapped, mul(b, len)), n * len);
+}
+
+/** The permutation of an array [B, ...p, ...r] that moves the p block (q axes) after r[:k]. */
+export function indexBlockPerm(rank: number, q: number, k: number): number[] {
+  const range = (a: number, b: number) => Array.from({ length: b - a }, (_, j) => a + j);
+  return [0, ...range(1 + q, 1 + q + k), ...range(1, 1 + q), ...range(1 + q + k, rank)];
+}
+
 export const takeP: DefinedPrimitive<TakeParams, "take"> = defineSingle<TakeParams, "take">(
   "take",
   {
@@ -69,6 +96,23 @@ export const takeP: DefinedPrimitive<TakeParams, "take"> = defineSingle<TakePara
       bind1(takeTransposeP, [ct, i as Tensor], { axis, shape: x!.aval.shape.slice() }),
       null,
     ],
+    batch: ([x, i], [dx, di], { axis }, n) => {
+      if (di === null) {
+        // Gather along the shifted axis; the index axes replace it.
+        const a = axis < dx! ? axis : axis + 1;
+        return [bind1(takeP, [x!, i!], { axis: a }), dx! < a ? dx! : dx! + i!.ndim - 1];
+      }
+      // Unbatched operand: the batch axis of the indices is one of the result's index axes.
+      if (dx === null) return [bind1(takeP, [x!, i!], { axis }), axis + di];
+      // Both batched: one gather from x flattened to rows (batch, axis): [B·len, ...rest].
+      const xb = moveAxis(batchToFront(x!, dx, n), axis + 1, 1);
+      const len = xb.shape[1]!;
+      const flat = reshape(xb, [n * len, ...xb.shape.slice(2)]);
+      const ib = batchToFront(i!, di, n);
+      const g = bind1(takeP, [flat, flatBatchIndices(ib, len, n)], { axis: 0 });
+      // g is [B, ...idx, ...rest]; each example wants rest[:axis] + idx + rest[axis:].
+      return [transpose(g, indexBlockPerm(g.ndim, ib.ndim - 1, axis)), 0];
+    },
     testSpec: {
       cases: [
         {

@@ -11,7 +11,18 @@ import * as K from "../tensor/index.js";
 import { checkShape, formatShape, normalizeAxis, shapesEqual } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
-import { checkTake, takeP, takeShape, testIndices, toIndices } from "./take.js";
+import {
+  checkTake,
+  flatBatchIndices,
+  indexBlockPerm,
+  takeP,
+  takeShape,
+  testIndices,
+  toIndices,
+} from "./take.js";
+import { batchToFront } from "./batching.js";
+import { reshape } from "./reshape.js";
+import { inversePerm, moveAxis, transpose } from "./transpose.js";
 
 export interface TakeTransposeParams {
   axis: number;
@@ -53,6 +64,24 @@ export const takeTransposeP: DefinedPrimitive<TakeTransposeParams, "takeTranspos
   ],
   // Adjoint of a scatter-add: gather the cotangent at the same indices.
   transpose: (ct, [, i], { axis }) => [bind1(takeP, [ct, i as Tensor], { axis }), null],
+  batch: ([u, i], [du, di], { axis, shape }, n) => {
+    const ub = batchToFront(u!, du, n);
+    // Unbatched indices: scatter every example along the shifted axis.
+    if (di === null) {
+      return [bind1(takeTransposeP, [ub, i!], { axis: axis + 1, shape: [n, ...shape] }), 0];
+    }
+    // Batched indices: one scatter-add into rows (batch, axis) of [B·len, ...rest], the
+    // transpose of take's batch rule.
+    const ib = batchToFront(i!, di, n);
+    const len = shape[axis]!;
+    const rest = [...shape.slice(0, axis), ...shape.slice(axis + 1)];
+    const ut = transpose(ub, inversePerm(indexBlockPerm(ub.ndim, ib.ndim - 1, axis)));
+    const s = bind1(takeTransposeP, [ut, flatBatchIndices(ib, len, n)], {
+      axis: 0,
+      shape: [n * len, ...rest],
+    });
+    return [moveAxis(reshape(s, [n, len, ...rest]), 1, axis + 1), 0];
+  },
   testSpec: {
     cases: [
       {

@@ -57,6 +57,11 @@ export const transposeP: DefinedPrimitive<TransposeParams, "transpose"> = define
   ],
   // The adjoint of a permutation is its inverse.
   transpose: (ct, _inputs, { perm }) => [bind1(transposeP, [ct], { perm: inversePerm(perm) })],
+  // The batch axis leads the result; the example axes keep the permutation (shifted past it).
+  batch: ([x], [d], { perm }) => [
+    bind1(transposeP, [x!], { perm: [d!, ...perm.map((a) => (a < d! ? a : a + 1))] }),
+    0,
+  ],
   testSpec: {
     cases: [
       { inputs: [{ shape: [2, 3] }], params: { perm: [1, 0] } },

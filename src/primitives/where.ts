@@ -14,6 +14,7 @@ import { toTensor, type TensorLike } from "./convert.js";
 import { broadcastTo } from "./broadcast_to.js";
 import { cast } from "./cast.js";
 import { zerosLike } from "./zeros_like.js";
+import { allToFront } from "./batching.js";
 
 type Params = Record<string, never>;
 
@@ -48,6 +49,12 @@ export const whereP: DefinedPrimitive<Params, "where"> = defineSingle<Params, "w
       x instanceof LinearInput ? bind1(whereP, [c as Tensor, ct, zero]) : null,
       y instanceof LinearInput ? bind1(whereP, [c as Tensor, zero, ct]) : null,
     ];
+  },
+  // Elementwise: equal batch axes stay; otherwise all three go to the front (an unbatched
+  // operand becomes a broadcast view).
+  batch: (args, dims, _p, n) => {
+    if (dims.every((d) => d === dims[0])) return [bind1(whereP, args), dims[0]!];
+    return [bind1(whereP, allToFront(args, dims, n)), 0];
   },
   testSpec: {
     cases: [

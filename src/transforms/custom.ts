@@ -4,8 +4,11 @@
  * nestgrad ops, so functions with custom rules differentiate again to any order. Unlike
  * JAX, a customVjp function can also be forward-differentiated: its tangent map is the
  * transpose of the user's (linear) backward function, obtained by reverse mode on it.
+ * Under vmap the call stays a custom-rule call: its batch rule binds the same primitive
+ * with the user's functions vmapped, so the custom rule is still used for every example.
  */
 import { ShapedArray } from "../core/aval.js";
+import type { BatchDim } from "../core/batching.js";
 import { ConcreteTensor, ConcretizationError, Tensor } from "../core/tensor.js";
 import { unflatten, type TreeDef } from "../core/tree.js";
 import { bind, evalTrace, withTrace, type Tangent } from "../core/trace.js";
@@ -13,12 +16,33 @@ import { formatShape, shapesEqual } from "../tensor/shape.js";
 import { definePrimitive, type DefinedPrimitive } from "../primitives/define.js";
 import { zerosLike } from "../primitives/zeros_like.js";
 import { cast } from "../primitives/cast.js";
+import { sum } from "../primitives/sum.js";
+import { batchToFront } from "../primitives/batching.js";
 import { flattenTensors, matchTree, type FlatTree } from "./args.js";
 import { jvp } from "./jvp.js";
 import { stageFlat } from "./make_ir.js";
 import { vjp } from "./vjp.js";
+import { vmap } from "./vmap.js";
 
 type FlatFn = (xs: Tensor[]) => Tensor[];
+
+/**
+ * Batched operands of a custom call: batched values with their vmap axis moved to 0 and
+ * the vmap in-axes (0, or null for an unbatched value) of the vmapped user functions.
+ */
+function toFront(
+  xs: readonly Tensor[],
+  dims: readonly BatchDim[],
+  size: number,
+): [Tensor[], (0 | null)[]] {
+  const axes = dims.map((d) => (d === null || d === undefined ? null : 0));
+  return [xs.map((x, i) => (axes[i] === null ? x : batchToFront(x, dims[i]!, size))), axes];
+}
+
+/** A flat function vmapped over its leaves with the given in-axes; every output at axis 0. */
+function vmapFlat(fn: FlatFn, axes: readonly (0 | null)[]): FlatFn {
+  return (xs) => vmap((ys: Tensor[]) => fn(ys), [axes])(xs);
+}
 
 /** Output avals of a flat function, found by staging it. */
 function outputAvals(fn: FlatFn, avals: ShapedArray[]): ShapedArray[] {
@@ -104,6 +128,22 @@ const customJvpCallP: DefinedPrimitive<CustomJvpParams, "customJvpCall"> = defin
     checkRuleOutputs(fn, primals, outs, paths);
     checkTangents("customJvp: the JVP rule", outs, touts, paths);
     return [outs, touts.map((t, i) => (t.dtype === outs[i]!.dtype ? t : cast(t, outs[i]!.dtype)))];
+  },
+  // vmap: the same call with f and the rule vmapped (a tangent is batched like its
+  // primal), so the custom rule keeps acting on every example; outputs at axis 0.
+  batch: (xs, dims, p, size) => {
+    const [args, axes] = toFront(xs, dims, size);
+    const params: CustomJvpParams = {
+      fn: vmapFlat(p.fn, axes),
+      rule: (ps, ts) =>
+        vmap((a: Tensor[], b: Tensor[]) => p.rule(a, b), [axes, axes])(ps, ts) as [
+          Tensor[],
+          Tensor[],
+        ],
+      paths: p.paths,
+    };
+    const outs = bind(customJvpCallP, args, params);
+    return [outs, outs.map(() => 0)];
   },
   testSpec: { cases: [] },
 });
@@ -204,6 +244,20 @@ const customVjpLinearP: DefinedPrimitive<LinearParams, "customVjpLinear"> = defi
     const back = p.bwd(res, ctsFull);
     return [...res.map(() => null), ...back];
   },
+  // vmap: every tangent goes to axis 0 (an unbatched one is broadcast, whose transpose
+  // sums), residuals keep their axis or stay unbatched, and bwd is vmapped.
+  batch: (xs, dims, p, size) => {
+    const [res, resAxes] = toFront(xs.slice(0, p.nres), dims.slice(0, p.nres), size);
+    const ts = xs.slice(p.nres).map((t, k) => batchToFront(t, dims[p.nres + k] ?? null, size));
+    const params: LinearParams = {
+      bwd: (r, cts) =>
+        vmap((a: Tensor[], b: Tensor[]) => p.bwd(a, b), [resAxes, 0])(r, cts) as Tensor[],
+      nres: p.nres,
+      outAvals: p.outAvals.map((a) => new ShapedArray([size, ...a.shape], a.dtype)),
+    };
+    const outs = bind(customVjpLinearP, [...res, ...ts], params);
+    return [outs, outs.map(() => 0)];
+  },
   testSpec: { cases: [] },
 });
 
@@ -222,6 +276,22 @@ const customVjpCallP: DefinedPrimitive<CustomVjpParams, "customVjpCall"> = defin
     const ts = tangents.map((t, i) => t ?? zerosLike(primals[i]!));
     const lp: LinearParams = { bwd: p.bwd, nres: res.length, outAvals: outs.map((o) => o.aval) };
     return [outs, bind(customVjpLinearP, [...res, ...ts], lp)];
+  },
+  // vmap: the same call with f, fwd and bwd vmapped, so the custom rule keeps acting on
+  // every example. The cotangent of an unbatched argument is the sum over the examples.
+  batch: (xs, dims, p, size) => {
+    const [args, axes] = toFront(xs, dims, size);
+    const params: CustomVjpParams = {
+      fn: vmapFlat(p.fn, axes),
+      fwd: (ys) => vmap((a: Tensor[]) => p.fwd(a), [axes])(ys) as [Tensor[], Tensor[]],
+      bwd: (res, cts) => {
+        const back = vmap((a: Tensor[], b: Tensor[]) => p.bwd(a, b), [0, 0])(res, cts) as Tensor[];
+        return back.map((c, i) => (axes[i] === null ? sum(c, 0) : c));
+      },
+      nres: p.nres,
+    };
+    const outs = bind(customVjpCallP, args, params);
+    return [outs, outs.map(() => 0)];
   },
   testSpec: { cases: [] },
 });
