@@ -2,7 +2,9 @@
  * The benchmark suite (DESIGN.md §6.4): `npm run bench` (or `npm run bench -- --quick`)
  * measures nestgrad side by side with plain-JS loops and the tfjs CPU backend in one run
  * and prints tables of throughput and ratios, then runs the AD section (bench/ad.ts:
- * nested-derivative workloads against tfjs and jax-js, written to bench/results/latest.md).
+ * nested-derivative workloads against tfjs and jax-js, written to bench/results/latest.md),
+ * the nested-switching strategies (bench/nested.ts) and the per-sample operators
+ * (bench/operators.ts), each also writing its table under bench/results/.
  * Timings are never asserted in tests.
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -10,6 +12,8 @@ import "@tensorflow/tfjs-backend-cpu";
 import { benchMatmul } from "./matmul.js";
 import { benchElementwise } from "./elementwise.js";
 import { runADSection } from "./ad.js";
+import { runNestedSection } from "./nested.js";
+import { runOperatorsSection } from "./operators.js";
 
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
@@ -28,6 +32,11 @@ async function main(): Promise<void> {
   }
   if (!process.argv.includes("--no-ad")) {
     await runADSection(quick);
+    await tf.setBackend("cpu");
+    // nested-switching strategies side by side (bench/results/nested.md)
+    await runNestedSection(quick);
+    // per-sample operators (bench/results/operators.md)
+    await runOperatorsSection(quick);
     await tf.setBackend("cpu");
   }
   console.log(`\ntotal ${((performance.now() - started) / 1e3).toFixed(1)} s`);

@@ -15,6 +15,13 @@ export { jacfwd, jacrev, hessian, hvp, type JacOptions } from "./transforms/jaco
 export { customJvp, customVjp } from "./transforms/custom.js";
 export { makeIR } from "./transforms/make_ir.js";
 export { vmap, type AxisSpec } from "./transforms/vmap.js";
+export {
+  laplacian,
+  hessianDiagonal,
+  divergence,
+  hutchinsonTrace,
+  type HutchinsonOptions,
+} from "./operators/index.js";
 export * as tree from "./core/tree.js";
 export * as random from "./random.js";
 export * as testing from "./testing/index.js";
@@ -26,4 +33,5 @@ export { NDArray } from "./tensor/ndarray.js";
 export type { DType } from "./tensor/dtype.js";
 export type { Shape } from "./tensor/shape.js";
 export * as nested from "./nested/index.js";
+export * as di from "./di/index.js";
 export * as config from "./config.js";

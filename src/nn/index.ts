@@ -48,6 +48,11 @@ export {
   type RecurrenceOptions,
 } from "./recurrent.js";
 export { flatten, reshape } from "./reshape.js";
+export {
+  batchedJacobian,
+  type BatchedJacobianOptions,
+  type JacobianMode,
+} from "../operators/batched_jacobian.js";
 export * as init from "./init.js";
 export type { Initializer, InitializerFactory } from "./init.js";
 export * as losses from "./losses.js";

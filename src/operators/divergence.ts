@@ -1,0 +1,34 @@
+/**
+ * `divergence(f)` (DESIGN.md §5; issue 6): the trace of each sample's Jacobian of a vector
+ * field f: [B, d] → [B, d] that maps samples independently, as the diagonal entries of d
+ * JVPs along the basis directions e_j (broadcast over the batch), batched in one pass by
+ * vmap over the direction axis. Neither the per-sample nor the batch Jacobian is stored.
+ * Forward mode inside an outer derivative is plain nesting (docs/nested.md).
+ */
+import type { Tensor } from "../core/tensor.js";
+import { mul } from "../primitives/mul.js";
+import { sum } from "../primitives/sum.js";
+import { jvp } from "../transforms/jvp.js";
+import { vmap } from "../transforms/vmap.js";
+import { basisDirections, checkBatch, checkFunction, checkOutput } from "./common.js";
+
+/**
+ * The divergence ∇·f = Σᵢ ∂fᵢ/∂xᵢ of each sample of a batch-first vector field: for x
+ * [B, d] and f(x) [B, d] computed row by row, returns [B]. Differentiable again.
+ * @example
+ * const A = ng.array([[1, 2], [3, 4]]);
+ * ng.divergence((x) => ng.matmul(x, A.T))(x)   // tr A = 5 for every sample
+ */
+export function divergence(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
+  checkFunction(f, "divergence");
+  return (x) => {
+    const [b, d] = checkBatch(x, "divergence");
+    const dirs = basisDirections(b, d, x.dtype);
+    // ⟨e_j, J e_j⟩ per sample for each j: [d, B], then Σ_j.
+    const diag = vmap((e: Tensor) => {
+      const [, t] = jvp(f, [x], [e]) as [unknown, unknown];
+      return sum(mul(checkOutput(t, [b, d], "divergence", "[B, d]", x.shape), e), 1);
+    })(dirs);
+    return sum(diag, 0);
+  };
+}
