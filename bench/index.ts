@@ -4,7 +4,8 @@
  * and prints tables of throughput and ratios, then runs the AD section (bench/ad.ts:
  * nested-derivative workloads against tfjs and jax-js, written to bench/results/latest.md),
  * the nested-switching strategies (bench/nested.ts) and the per-sample operators
- * (bench/operators.ts), each also writing its table under bench/results/.
+ * (bench/operators.ts) and ng.di (bench/di.ts), each also writing its table under
+ * bench/results/.
  * Timings are never asserted in tests.
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -14,6 +15,7 @@ import { benchElementwise } from "./elementwise.js";
 import { runADSection } from "./ad.js";
 import { runNestedSection } from "./nested.js";
 import { runOperatorsSection } from "./operators.js";
+import { runDiBench } from "./di.js";
 
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
     // per-sample operators (bench/results/operators.md)
     await runOperatorsSection(quick);
     await tf.setBackend("cpu");
+    // ng.di: prepared vs unprepared, sparse vs dense Hessian (bench/results/di.md)
+    await runDiBench(quick);
   }
   console.log(`\ntotal ${((performance.now() - started) / 1e3).toFixed(1)} s`);
 }

@@ -113,7 +113,7 @@ export interface Expect {
    * Whether the outer tangents are concrete (an outer jvp), so the expansion is counted
    * as "<strategy> (eager)". Default false.
    */
-  eager?: boolean;
+  eager?: boolean | "exceptNest";
 }
 
 /** Asserts which strategy the counters of each run say fired. */
@@ -133,7 +133,8 @@ export function expectFired<T>(runs: readonly Run<T>[], exp: Expect): void {
     }
     const strategy: Strategy = r.label === "auto" ? (exp.auto ?? "nest") : r.label;
     expect(Object.keys(s.decisions), `${where}: decisions`).toEqual([strategy]);
-    const key = exp.eager ? `${strategy} (eager)` : strategy;
+    const eager = exp.eager === "exceptNest" ? strategy !== "nest" : (exp.eager ?? false);
+    const key = eager ? `${strategy} (eager)` : strategy;
     expect(s.expansions[key] ?? 0, `${where}: expansions["${key}"]`).toBeGreaterThanOrEqual(1);
   }
 }

@@ -468,8 +468,10 @@ describe("bad input", () => {
 
   it("check: true inside vmap says it needs concrete values", () => {
     const xs = randn(109, [2, 4, 3]);
+    // A nonlinear field, so that its Jacobian depends on the (batched) input.
+    const curved: Field = (z) => ng.tanh(lin(z));
     expect(() =>
-      ng.vmap((z: Tensor) => ng.nn.batchedJacobian(lin, z, { check: true }))(xs),
+      ng.vmap((z: Tensor) => ng.nn.batchedJacobian(curved, z, { check: true }))(xs),
     ).toThrow(/batchedJacobian: check: true needs concrete values/);
   });
 });

@@ -15,11 +15,16 @@ import { mul } from "../primitives/mul.js";
 import { sum } from "../primitives/sum.js";
 import { zerosLike } from "../primitives/zeros_like.js";
 import { setNestedGradHandler } from "../transforms/grad.js";
-import { setNestedPullbackHandler, type Pullback } from "../transforms/vjp.js";
 import { gradCallP } from "./calls.js";
 import { decide } from "./policy.js";
 import { stageClosed } from "./stage.js";
-import { recordDecision, recordFallback, recordStaged } from "./stats.js";
+import { recordDecision, recordExpansion, recordFallback, recordStaged } from "./stats.js";
+import {
+  linearizeFlat,
+  pullbackFlat,
+  setNestedPullbackHandler,
+  type Pullback,
+} from "../transforms/vjp.js";
 
 export { stats, resetStats, setLogSink, type NestedStats } from "./stats.js";
 export { flops, residualBytes } from "./policy.js";
@@ -74,9 +79,21 @@ function nestedPullback(
     () => `${ir.eqns.length} equations, ${captured.length} captured tracer(s) closure-converted`,
   );
   const inputs = [...leaves, ...captured];
-  const outs = evalIR(ir, inputs);
   const dec = decide(ir, totalSize(leaves));
   recordDecision(dec.strategy, () => dec.why);
+  if (dec.strategy === "nest") {
+    // Nesting: linearize once and share the residuals between all pullbacks (a pullback
+    // as a gradCall of ψ would re-run f for each cotangent).
+    const lin = linearizeFlat((ys) => evalIR(ir, ys), inputs);
+    return {
+      outs: lin.outs,
+      pullback: (cts) => {
+        recordExpansion("nest", () => `${fname} pullback (${ir.eqns.length} equations)`);
+        return pullbackFlat(lin, inputs, cts).slice(0, leaves.length);
+      },
+    };
+  }
+  const outs = evalIR(ir, inputs);
   const pullback = (cts: readonly Tangent[]): Tensor[] => {
     const nz: number[] = [];
     cts.forEach((c, k) => c !== null && nz.push(k));
