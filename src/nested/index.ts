@@ -84,12 +84,14 @@ function nestedPullback(
   if (dec.strategy === "nest") {
     // Nesting: linearize once and share the residuals between all pullbacks (a pullback
     // as a gradCall of ψ would re-run f for each cotangent).
-    const lin = linearizeFlat((ys) => evalIR(ir, ys), inputs);
+    // Only the arguments are linearized: the captured outer values are constants here,
+    // differentiated by the outer transforms themselves.
+    const lin = linearizeFlat((ys) => evalIR(ir, [...ys, ...captured]), leaves);
     return {
       outs: lin.outs,
       pullback: (cts) => {
         recordExpansion("nest", () => `${fname} pullback (${ir.eqns.length} equations)`);
-        return pullbackFlat(lin, inputs, cts).slice(0, leaves.length);
+        return pullbackFlat(lin, leaves, cts);
       },
     };
   }
