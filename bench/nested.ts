@@ -146,11 +146,14 @@ export async function runNestedSection(quick: boolean): Promise<void> {
         return runner(w, p, "float64")();
       })();
       const times: Partial<Record<ConfigName, number>> = {};
-      const cells: string[] = [];
+      const cells = new Map<ConfigName, string>();
       let autoPick = "-";
+      // Check every configuration first, then time them round-robin (one run of each per
+      // round), so that JIT warm-up and machine drift affect all of them alike.
+      const runs = new Map<ConfigName, () => Float64Array>();
       for (const c of CONFIGS) {
         if (c === "innerForward" && innerForwardTooSlow(w, N)) {
-          cells.push("skipped (d too large)");
+          cells.set(c, "skipped (d too large)");
           continue;
         }
         ng.config.set(configOf(c));
@@ -161,20 +164,25 @@ export async function runNestedSection(quick: boolean): Promise<void> {
           autoPick = Object.keys(ng.nested.stats().decisions).join("+") || "not staged";
         const err = relErr(result, ref);
         if (err > 1e-3) {
-          cells.push(`WRONG (${err.toExponential(1)})`);
+          cells.set(c, `WRONG (${err.toExponential(1)})`);
           continue;
         }
-        const reps = size === "medium" ? (quick ? 2 : 5) : 15;
-        run();
-        const samples: number[] = [];
-        for (let r = 0; r < reps; r++) {
+        runs.set(c, run);
+      }
+      const reps = size === "medium" ? (quick ? 3 : 7) : 41;
+      const samples = new Map<ConfigName, number[]>([...runs.keys()].map((c) => [c, []]));
+      for (let r = -2; r < reps; r++) {
+        for (const [c, run] of runs) {
+          ng.config.set(configOf(c));
           const t0 = performance.now();
           run();
-          samples.push(performance.now() - t0);
+          if (r >= 0) samples.get(c)!.push(performance.now() - t0);
         }
-        samples.sort((a, b) => a - b);
-        times[c] = samples[samples.length >> 1]!;
-        cells.push(times[c]!.toFixed(size === "small" ? 2 : 0));
+      }
+      for (const [c, xs] of samples) {
+        xs.sort((a, b) => a - b);
+        times[c] = xs[xs.length >> 1]!;
+        cells.set(c, times[c]!.toFixed(size === "small" ? 2 : 0));
       }
       ng.config.set(configOf("auto"));
       const fastest = Math.min(...Object.values(times));
@@ -195,7 +203,7 @@ export async function runNestedSection(quick: boolean): Promise<void> {
       });
       rows.push([
         `${w} ${size}`,
-        ...cells,
+        ...CONFIGS.map((c) => cells.get(c)!),
         autoPick,
         times.auto ? `${(times.auto / fastest).toFixed(2)}x` : "-",
         times.auto && times.off ? `${(times.off / times.auto).toFixed(2)}x` : "-",
@@ -214,7 +222,7 @@ export async function runNestedSection(quick: boolean): Promise<void> {
     "",
     `- date: ${new Date().toISOString()}; node ${process.version}; 2-core machine`,
     `- command: \`npx tsx bench/nested.ts${quick ? " --quick" : ""}\` (also part of \`npm run bench\`)`,
-    "- float32; milliseconds per parameter gradient (W4: per HVP), median of 15 (small) or 5 (medium) repeats",
+    "- float32; milliseconds per parameter gradient (W4: per HVP), median of 41 (small) or 7 (medium) repeats, timed round-robin across the configurations after two warm-up rounds",
     "- every cell is checked against nestgrad float64 with switching off (WRONG above 1e-3 relative)",
     "- peak MiB: growth of the peak resident set of a fresh process during one run (off, auto, forwardOverReverse, nest)",
     "- W2 here takes the per-sample Jacobian rows with two vjp pullbacks (so switching applies); HNN: Hamiltonian network 2→H→H→1",
