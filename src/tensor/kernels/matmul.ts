@@ -13,6 +13,7 @@
 import { allocate, promoteTypes, type DataArray, type DType } from "../dtype.js";
 import { formatShape, type Shape } from "../shape.js";
 import { NDArray } from "../ndarray.js";
+import { gemmWasm, wasmGemmAvailable } from "./gemm_wasm.js";
 
 // Block sizes (in elements), tuned on x86-64 with 48 KiB L1d / 2 MiB L2 per core:
 // a KC×NR micro-panel of B (8 KiB) stays in L1, an MC×KC block of A (256 KiB) in L2.
@@ -23,6 +24,8 @@ const MC = 128;
 const NC = 512;
 /** Problems with fewer multiply-adds than this (or an M or N below 4) skip packing. */
 const PACK_THRESHOLD = 4096;
+// m·n·k from which the WebAssembly SIMD kernels are used (packing costs O(mk + kn + mn)).
+const WASM_THRESHOLD = 8 * 8 * 8;
 
 /**
  * Matrix product with NumPy `matmul` semantics: a [..., m, k] @ b [..., k, n] → [..., m, n]
@@ -49,7 +52,6 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   const bCs = bVec ? 0 : b.strides[b.ndim - 1]!;
 
   const batchShape = outShape.slice(0, outShape.length - (aVec ? 0 : 1) - (bVec ? 0 : 1));
-  const nb = batchShape.length;
   const aBatch = batchStrides(a, aVec ? 1 : 2, batchShape);
   const bBatch = batchStrides(b, bVec ? 1 : 2, batchShape);
   let batches = 1;
@@ -59,14 +61,24 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   if (out.length === 0 || k === 0) return new NDArray(out, outShape);
 
   const isInt = outDtype === "int32";
+  // WebAssembly SIMD kernels for float problems large enough to amortise the packing.
+  if (!isInt && m * n * k >= WASM_THRESHOLD && wasmGemmAvailable()) {
+    const [aOffs, bOffs] = batchOffsets(batchShape, aBatch, bBatch, a.offset, b.offset);
+    const c = out as Float32Array | Float64Array;
+    const dt = outDtype as "float32" | "float64";
+    for (let t = 0; t < batches; t++) {
+      gemmWasm(dt, m, n, k, a.data, aOffs[t]!, aRs, aCs, b.data, bOffs[t]!, bRs, bCs, c, t * m * n);
+    }
+    return new NDArray(out, outShape);
+  }
   const packed = !isInt && m >= MR && n >= NR && m * n * k >= PACK_THRESHOLD;
   const ctx = packed ? new PackContext(m, n, k) : null;
   // float32 results accumulate in a float64 scratch matrix and are rounded once
   const scratch = !isInt && outDtype !== "float64" ? new Float64Array(m * n) : null;
-  const idx = new Array<number>(nb).fill(0);
-  let aOff = a.offset;
-  let bOff = b.offset;
+  const [aOffs, bOffs] = batchOffsets(batchShape, aBatch, bBatch, a.offset, b.offset);
   for (let t = 0; t < batches; t++) {
+    const aOff = aOffs[t]!;
+    const bOff = bOffs[t]!;
     const cOff = t * m * n;
     if (isInt) {
       gemmInt(m, n, k, a.data, aOff, aRs, aCs, b.data, bOff, bRs, bCs, out as Int32Array, cOff);
@@ -78,6 +90,27 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
       else gemmSmall(m, n, k, a.data, aOff, aRs, aCs, b.data, bOff, bRs, bCs, c, c0);
       if (scratch) out.set(scratch, cOff);
     }
+  }
+  return new NDArray(out, outShape);
+}
+
+/** Element offsets of A and B for each matrix of the (broadcast) batch, in row-major order. */
+function batchOffsets(
+  batchShape: Shape,
+  aBatch: readonly number[],
+  bBatch: readonly number[],
+  aOff: number,
+  bOff: number,
+): [number[], number[]] {
+  const nb = batchShape.length;
+  let batches = 1;
+  for (const d of batchShape) batches *= d;
+  const aOffs = new Array<number>(batches);
+  const bOffs = new Array<number>(batches);
+  const idx = new Array<number>(nb).fill(0);
+  for (let t = 0; t < batches; t++) {
+    aOffs[t] = aOff;
+    bOffs[t] = bOff;
     for (let d = nb - 1; d >= 0; d--) {
       idx[d]!++;
       aOff += aBatch[d]!;
@@ -88,7 +121,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
       idx[d] = 0;
     }
   }
-  return new NDArray(out, outShape);
+  return [aOffs, bOffs];
 }
 
 /**
