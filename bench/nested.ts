@@ -169,7 +169,7 @@ export async function runNestedSection(quick: boolean): Promise<void> {
         }
         runs.set(c, run);
       }
-      const reps = size === "medium" ? (quick ? 3 : 7) : 41;
+      const reps = size === "medium" ? (quick ? 3 : 15) : 41;
       const samples = new Map<ConfigName, number[]>([...runs.keys()].map((c) => [c, []]));
       for (let r = -2; r < reps; r++) {
         for (const [c, run] of runs) {
@@ -222,7 +222,7 @@ export async function runNestedSection(quick: boolean): Promise<void> {
     "",
     `- date: ${new Date().toISOString()}; node ${process.version}; 2-core machine`,
     `- command: \`npx tsx bench/nested.ts${quick ? " --quick" : ""}\` (also part of \`npm run bench\`)`,
-    "- float32; milliseconds per parameter gradient (W4: per HVP), median of 41 (small) or 7 (medium) repeats, timed round-robin across the configurations after two warm-up rounds",
+    "- float32; milliseconds per parameter gradient (W4: per HVP), median of 41 (small) or 15 (medium) repeats, timed round-robin across the configurations after two warm-up rounds",
     "- every cell is checked against nestgrad float64 with switching off (WRONG above 1e-3 relative)",
     "- peak MiB: growth of the peak resident set of a fresh process during one run (off, auto, forwardOverReverse, nest)",
     "- W2 here takes the per-sample Jacobian rows with two vjp pullbacks (so switching applies); HNN: Hamiltonian network 2→H→H→1",
