@@ -33,13 +33,12 @@ function totalSize(xs: readonly Tensor[]): number {
   return xs.reduce((s, x) => s + x.size, 0);
 }
 
-/** Inner grad/valueAndGrad: [value, ...aux, ...grads] from one gradCall, or null (fallback). */
-function nestedGrad(
-  fn: (xs: Tensor[]) => Tensor[],
-  leaves: Tensor[],
-  _nOut: number,
-  fname: string,
-): Tensor[] | null {
+/**
+ * Stages an inner derivative's function for switching: null (plain nesting) when switching
+ * is off or staging fails (the reason is counted and logged); else the closure-converted
+ * IR, the captured tracers and the strategy decision, all recorded in the stats.
+ */
+function stageInner(fn: (xs: Tensor[]) => Tensor[], leaves: Tensor[], fname: string) {
   if (!getConfig().nestedSwitching) return null;
   const r = stageClosed(fn, leaves, `nested ${fname}`);
   if (!r.ok) {
@@ -47,12 +46,25 @@ function nestedGrad(
     return null;
   }
   const { ir, captured } = r.staged;
-  const dec = decide(ir, totalSize(leaves));
   recordStaged(
     fname,
     () => `${ir.eqns.length} equations, ${captured.length} captured tracer(s) closure-converted`,
   );
+  const dec = decide(ir, totalSize(leaves));
   recordDecision(dec.strategy, () => dec.why);
+  return { ir, captured, dec };
+}
+
+/** Inner grad/valueAndGrad: [value, ...aux, ...grads] from one gradCall, or null (fallback). */
+function nestedGrad(
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  _nOut: number,
+  fname: string,
+): Tensor[] | null {
+  const staged = stageInner(fn, leaves, fname);
+  if (staged === null) return null;
+  const { ir, captured, dec } = staged;
   return bind(gradCallP, [...leaves, ...captured], {
     ir,
     wrt: leaves.map((_l, i) => i),
@@ -67,20 +79,10 @@ function nestedPullback(
   leaves: Tensor[],
   fname: string,
 ): Pullback | null {
-  if (!getConfig().nestedSwitching) return null;
-  const r = stageClosed(fn, leaves, `nested ${fname}`);
-  if (!r.ok) {
-    recordFallback(r.reason, () => `${fname}: ${r.detail}`);
-    return null;
-  }
-  const { ir, captured } = r.staged;
-  recordStaged(
-    fname,
-    () => `${ir.eqns.length} equations, ${captured.length} captured tracer(s) closure-converted`,
-  );
+  const staged = stageInner(fn, leaves, fname);
+  if (staged === null) return null;
+  const { ir, captured, dec } = staged;
   const inputs = [...leaves, ...captured];
-  const dec = decide(ir, totalSize(leaves));
-  recordDecision(dec.strategy, () => dec.why);
   if (dec.strategy === "nest") {
     // Nesting: linearize once and share the residuals between all pullbacks (a pullback
     // as a gradCall of ψ would re-run f for each cotangent).

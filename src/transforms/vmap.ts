@@ -7,7 +7,7 @@
 import { BatchTrace, type BatchDim } from "../core/batching.js";
 import { Tensor } from "../core/tensor.js";
 import { currentTrace, withTrace } from "../core/trace.js";
-import { flatten, leafPaths, unflatten, type TreeDef } from "../core/tree.js";
+import { flatten, leafPaths, numLeaves, unflatten, type TreeDef } from "../core/tree.js";
 import { formatShape, normalizeAxis } from "../tensor/shape.js";
 import { broadcastTo } from "../primitives/broadcast_to.js";
 import { reshape } from "../primitives/reshape.js";
@@ -19,7 +19,7 @@ export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [k: stri
 /** Broadcasts an axes spec (a prefix of the tree `def`) to one entry per leaf of `def`. */
 function axesPerLeaf(def: TreeDef, spec: unknown, what: string, path = ""): (number | null)[] {
   if (spec === null || typeof spec === "number") {
-    const n = countLeaves(def);
+    const n = numLeaves(def);
     return new Array<number | null>(n).fill(spec as number | null);
   }
   if (spec === undefined) {
@@ -56,17 +56,6 @@ function axesPerLeaf(def: TreeDef, spec: unknown, what: string, path = ""): (num
   throw new TypeError(
     `${what}${path}: expected a number, null or a tree of them, got ${typeof spec}`,
   );
-}
-
-function countLeaves(def: TreeDef): number {
-  switch (def.kind) {
-    case "leaf":
-      return 1;
-    case "none":
-      return 0;
-    default:
-      return def.children.reduce((s, c) => s + countLeaves(c), 0);
-  }
 }
 
 /** Moves (or creates, by broadcasting) the batch axis of `x` to `to`. */
