@@ -15,6 +15,7 @@ import {
   matmulShape,
   type DType,
 } from "../../src/tensor/index.js";
+import { indices, sizeOf } from "./reference.js";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -25,10 +26,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** A contiguous random array: uniform floats in [-1, 1), or small integers. */
@@ -81,23 +78,6 @@ function flippedView(x: NDArray): NDArray {
     data[p] = x.get(...idx);
   }
   return v;
-}
-
-function indices(shape: readonly number[]): number[][] {
-  const out: number[][] = [];
-  if (sizeOf(shape) === 0) return out;
-  const idx = new Array<number>(shape.length).fill(0);
-  for (;;) {
-    out.push(idx.slice());
-    let d = shape.length - 1;
-    while (d >= 0) {
-      idx[d]!++;
-      if (idx[d]! < shape[d]!) break;
-      idx[d] = 0;
-      d--;
-    }
-    if (d < 0) return out;
-  }
 }
 
 interface Ref {

@@ -33,6 +33,7 @@ import {
   type DType,
   type SliceSpec,
 } from "../../src/tensor/index.js";
+import { indices, sizeOf } from "./reference.js";
 
 // ---------------------------------------------------------------------------------------
 // naive reference: a logical array is a shape plus an element function
@@ -41,25 +42,6 @@ type Nested = number | Nested[];
 interface Ref {
   shape: number[];
   at: (idx: number[]) => number;
-}
-
-function prod(s: readonly number[]): number {
-  return s.reduce((a, b) => a * b, 1);
-}
-
-/** All multi-indices of `shape` in row-major order. */
-function indices(shape: readonly number[]): number[][] {
-  const out: number[][] = [];
-  if (prod(shape) === 0) return out;
-  const rec = (prefix: number[]): void => {
-    if (prefix.length === shape.length) {
-      out.push(prefix);
-      return;
-    }
-    for (let i = 0; i < shape[prefix.length]!; i++) rec([...prefix, i]);
-  };
-  rec([]);
-  return out;
 }
 
 function materialize(r: Ref): Nested {
@@ -220,7 +202,7 @@ function refTakeAlong(r: Ref, ind: Ref, axis: number): Ref {
 
 /** Naive scatter-add: out[..., ind[j], ...] += u[..., j, ...]. */
 function refTakeTranspose(u: Ref, ind: Ref, axis: number, inShape: number[]): Nested {
-  const out = new Array<number>(prod(inShape)).fill(0);
+  const out = new Array<number>(sizeOf(inShape)).fill(0);
   const k = ind.shape.length;
   const n = inShape[axis]!;
   for (const idx of indices(u.shape)) {
@@ -236,7 +218,7 @@ function refTakeTranspose(u: Ref, ind: Ref, axis: number, inShape: number[]): Ne
 
 /** A contiguous array whose element i (row-major) is start + i. */
 function seq(shape: number[], dtype: DType = "float64", start = 1): NDArray {
-  const data = allocate(dtype, prod(shape));
+  const data = allocate(dtype, sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = start + i;
   return new NDArray(data, shape);
 }
@@ -308,8 +290,8 @@ const arrayOfShape = (shape: number[]) =>
   fc
     .tuple(
       fc.array(fc.integer({ min: -50, max: 50 }), {
-        minLength: prod(shape),
-        maxLength: prod(shape),
+        minLength: sizeOf(shape),
+        maxLength: sizeOf(shape),
       }),
       layoutArb(shape.length),
       fc.boolean(),
@@ -1038,8 +1020,8 @@ describe("take / takeTranspose", () => {
         shapeArb(2, 3).chain((ishape) =>
           fc
             .array(n > 0 ? fc.integer({ min: -n, max: n - 1 }) : fc.constant(0), {
-              minLength: n > 0 ? prod(ishape) : 0,
-              maxLength: n > 0 ? prod(ishape) : 0,
+              minLength: n > 0 ? sizeOf(ishape) : 0,
+              maxLength: n > 0 ? sizeOf(ishape) : 0,
             })
             .map((v) => new NDArray(Int32Array.from(v), n > 0 ? ishape : [0])),
         ),
@@ -1164,8 +1146,8 @@ describe("takeAlongAxis / takeAlongAxisTranspose", () => {
             arrayOfShape(xs),
             fc
               .array(fc.integer({ min: -Math.max(n, 1), max: Math.max(n - 1, 0) }), {
-                minLength: prod(is),
-                maxLength: prod(is),
+                minLength: sizeOf(is),
+                maxLength: sizeOf(is),
               })
               .map((v) => new NDArray(Int32Array.from(v), is)),
             arrayOfShape(outShape),

@@ -20,6 +20,7 @@ import {
   type DType,
   type ReduceOp,
 } from "../../src/tensor/index.js";
+import { indices, sizeOf } from "./reference.js";
 
 // ---------------------------------------------------------------------------------------
 // helpers: seeded data, layouts, naive reference
@@ -33,10 +34,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 type Layout = "contiguous" | "transposed" | "flipped" | "offset" | "broadcast";
@@ -102,24 +99,6 @@ function make(shape: number[], dtype: DType, layout: Layout, seed = 1, ints = tr
         0,
       );
     }
-  }
-}
-
-/** Every multi-index of `shape` in row-major order. */
-function indices(shape: readonly number[]): number[][] {
-  const out: number[][] = [];
-  if (sizeOf(shape) === 0) return out;
-  const idx = new Array<number>(shape.length).fill(0);
-  for (;;) {
-    out.push(idx.slice());
-    let d = shape.length - 1;
-    while (d >= 0) {
-      idx[d]!++;
-      if (idx[d]! < shape[d]!) break;
-      idx[d] = 0;
-      d--;
-    }
-    if (d < 0) return out;
   }
 }
 
