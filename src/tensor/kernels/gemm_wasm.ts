@@ -8,6 +8,7 @@
  */
 import type { DataArray } from "../dtype.js";
 import { GEMM_WASM_BASE64 } from "./gemm_wasm.generated.js";
+import { packStrips } from "./pack.js";
 
 interface Kernels {
   memory: WebAssembly.Memory;
@@ -94,28 +95,9 @@ export function gemmWasm(
   const have = K.memory.buffer.byteLength;
   if (bytes > have) K.memory.grow(Math.ceil((bytes - have) / 65536));
   const view = f32 ? new Float32Array(K.memory.buffer) : new Float64Array(K.memory.buffer);
-  // A in strips of 4 rows, row-fastest within a column: view[s·4k + 4p + r] = A[4s + r, p]
-  for (let i = 0; i < mp; i++) {
-    const dst = apE + (i >> 2) * 4 * k + (i & 3);
-    if (i < m) {
-      for (let p = 0, src = aOff + i * aRs, d = dst; p < k; p++, src += aCs, d += 4)
-        view[d] = A[src]!;
-    } else {
-      for (let p = 0, d = dst; p < k; p++, d += 4) view[d] = 0;
-    }
-  }
-  // B in strips of NR columns: view[t·NR·k + NR·p + c] = B[p, NR·t + c]
-  for (let t = 0; t < np / NR; t++) {
-    const j0 = t * NR;
-    const cols = Math.min(NR, n - j0);
-    for (let p = 0; p < k; p++) {
-      const d = bpE + t * NR * k + p * NR;
-      const src = bOff + p * bRs + j0 * bCs;
-      let c = 0;
-      for (let s = src; c < cols; c++, s += bCs) view[d + c] = B[s]!;
-      for (; c < NR; c++) view[d + c] = 0;
-    }
-  }
+  // A in strips of 4 rows (row-fastest within a column), B in strips of NR columns
+  packStrips(view, apE, A, aOff, aCs, aRs, k, m, 4);
+  packStrips(view, bpE, B, bOff, bRs, bCs, k, n, NR);
   if (f32) K.f32(apE * es, bpE * es, cE * es, mp / 4, np / 8, k);
   else K.f64(apE * es, bpE * es, cE * es, mp / 4, np / 4, k);
   for (let i = 0; i < m; i++) C.set(view.subarray(cE + i * np, cE + i * np + n), cOff + i * n);

@@ -14,6 +14,7 @@ import { allocate, promoteTypes, type DataArray, type DType } from "../dtype.js"
 import { formatShape, type Shape } from "../shape.js";
 import { NDArray } from "../ndarray.js";
 import { gemmWasm, wasmGemmAvailable } from "./gemm_wasm.js";
+import { packStrips } from "./pack.js";
 
 // Block sizes (in elements), tuned on x86-64 with 48 KiB L1d / 2 MiB L2 per core:
 // a KC×NR micro-panel of B (8 KiB) stays in L1, an MC×KC block of A (256 KiB) in L2.
@@ -315,10 +316,11 @@ class PackContext {
       const nc = Math.min(NC, n - j0);
       for (let p0 = 0; p0 < k; p0 += KC) {
         const kc = Math.min(KC, k - p0);
-        packB(bp, B, bOff + p0 * bRs + j0 * bCs, bRs, bCs, kc, nc);
+        // B in NR-wide column strips, A in MR-tall row strips (zero-padded)
+        packStrips(bp, 0, B, bOff + p0 * bRs + j0 * bCs, bRs, bCs, kc, nc, NR);
         for (let i0 = 0; i0 < m; i0 += MC) {
           const mc = Math.min(MC, m - i0);
-          packA(ap, A, aOff + i0 * aRs + p0 * aCs, aRs, aCs, mc, kc);
+          packStrips(ap, 0, A, aOff + i0 * aRs + p0 * aCs, aCs, aRs, kc, mc, MR);
           for (let si = 0; si < mc; si += MR) {
             const mr = Math.min(MR, mc - si);
             for (let sj = 0; sj < nc; sj += NR) {
@@ -343,64 +345,6 @@ class PackContext {
 
 function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
-}
-
-/** Packs a kc×nc block of B into NR-wide strips: bp[s·kc·NR + p·NR + c] (zero-padded). */
-function packB(
-  bp: Float64Array,
-  B: DataArray,
-  off: number,
-  rs: number,
-  cs: number,
-  kc: number,
-  nc: number,
-): void {
-  let q = 0;
-  for (let s = 0; s < nc; s += NR) {
-    const w = Math.min(NR, nc - s);
-    const col = off + s * cs;
-    if (w === NR) {
-      for (let p = 0, src = col; p < kc; p++, src += rs, q += NR) {
-        bp[q] = B[src]!;
-        bp[q + 1] = B[src + cs]!;
-        bp[q + 2] = B[src + 2 * cs]!;
-        bp[q + 3] = B[src + 3 * cs]!;
-      }
-    } else {
-      for (let p = 0, src = col; p < kc; p++, src += rs, q += NR) {
-        for (let c = 0; c < NR; c++) bp[q + c] = c < w ? B[src + c * cs]! : 0;
-      }
-    }
-  }
-}
-
-/** Packs an mc×kc block of A into MR-tall strips: ap[s·kc·MR + p·MR + r] (zero-padded). */
-function packA(
-  ap: Float64Array,
-  A: DataArray,
-  off: number,
-  rs: number,
-  cs: number,
-  mc: number,
-  kc: number,
-): void {
-  let q = 0;
-  for (let s = 0; s < mc; s += MR) {
-    const h = Math.min(MR, mc - s);
-    const row = off + s * rs;
-    if (h === MR) {
-      for (let p = 0, src = row; p < kc; p++, src += cs, q += MR) {
-        ap[q] = A[src]!;
-        ap[q + 1] = A[src + rs]!;
-        ap[q + 2] = A[src + 2 * rs]!;
-        ap[q + 3] = A[src + 3 * rs]!;
-      }
-    } else {
-      for (let p = 0, src = row; p < kc; p++, src += cs, q += MR) {
-        for (let r = 0; r < MR; r++) ap[q + r] = r < h ? A[src + r * rs]! : 0;
-      }
-    }
-  }
 }
 
 /** C[o + r·ldc + c] += Σ_p ap[pa + p·4 + r]·bp[pb + p·4 + c] for a 4×4 tile (16 accumulators). */
