@@ -5,7 +5,14 @@
  * write into an NDArray they did not just allocate.
  */
 import { allocate, checkDType, dtypeOfData, type DataArray, type DType } from "./dtype.js";
-import { checkShape, contiguousStrides, formatShape, sizeOf, type Shape } from "./shape.js";
+import {
+  checkShape,
+  contiguousStrides,
+  formatShape,
+  sizeOf,
+  type Shape,
+  advance,
+} from "./shape.js";
 import { formatNDArray } from "./format.js";
 
 /** A nested array of numbers/booleans as accepted by `fromNested` and returned by `toArray`. */
@@ -149,14 +156,7 @@ export function copyStrided(x: NDArray, out: DataArray): void {
   const outer = x.size / inner;
   for (let k = 0; k < outer; k++) {
     for (let j = 0, p = base; j < inner; j++, p += sInner) out[o++] = src[p]!;
-    // odometer over the outer dimensions
-    for (let d = n - 2; d >= 0; d--) {
-      idx[d]!++;
-      base += strides[d]!;
-      if (idx[d]! < shape[d]!) break;
-      base -= strides[d]! * shape[d]!;
-      idx[d] = 0;
-    }
+    base = advance(idx, shape, strides, n - 2, base); // odometer over the outer dimensions
   }
 }
 

@@ -147,3 +147,24 @@ export function normalizeAxes(
   }
   return out.sort((x, y) => x - y);
 }
+
+/**
+ * One step of a row-major odometer over dimensions 0..last: increments `idx` and returns
+ * `pos` moved by `strides`, wrapping each dimension that runs past `shape`.
+ */
+export function advance(
+  idx: number[],
+  shape: readonly number[],
+  strides: readonly number[],
+  last: number,
+  pos: number,
+): number {
+  for (let d = last; d >= 0; d--) {
+    idx[d]!++;
+    pos += strides[d]!;
+    if (idx[d]! < shape[d]!) return pos;
+    pos -= strides[d]! * shape[d]!;
+    idx[d] = 0;
+  }
+  return pos;
+}

@@ -26,6 +26,7 @@ import {
   normalizeAxis,
   shapesEqual,
   sizeOf,
+  advance,
 } from "../shape.js";
 
 /** One axis of a `slice`: Python slice semantics (`start:stop:step`). */
@@ -634,13 +635,7 @@ export function pad(
   for (let r = 0, s = 0; r < rows; r++, s += inner) {
     if (inner >= BLOCK_MIN) out.set(src.subarray(s, s + inner), base);
     else for (let j = 0; j < inner; j++) out[base + j] = src[s + j]!;
-    for (let d = n - 2; d >= 0; d--) {
-      idx[d]!++;
-      base += os[d]!;
-      if (idx[d]! < shape[d]!) break;
-      base -= os[d]! * shape[d]!;
-      idx[d] = 0;
-    }
+    base = advance(idx, shape, os, n - 2, base);
   }
   return new NDArray(out, outShape);
 }

@@ -11,7 +11,7 @@
  * callbacks: a switch per segment/row picks a specialised loop.
  */
 import { allocate, type DataArray, type DType } from "../dtype.js";
-import { formatShape, normalizeAxes, normalizeAxis, type Shape } from "../shape.js";
+import { formatShape, normalizeAxes, normalizeAxis, type Shape, advance } from "../shape.js";
 import { NDArray } from "../ndarray.js";
 
 /** The value reductions, in the order the kernels know them. */
@@ -296,23 +296,11 @@ function reduceSegments(
       let p = base;
       for (let q = 0; q < outerRed; q++) {
         acc = segment(code, src, p, n, s, acc);
-        for (let d = nr - 2; d >= 0; d--) {
-          rIdx[d]!++;
-          p += rst[d]!;
-          if (rIdx[d]! < rs[d]!) break;
-          p -= rst[d]! * rs[d]!;
-          rIdx[d] = 0;
-        }
+        p = advance(rIdx, rs, rst, nr - 2, p);
       }
     }
     out[o] = acc;
-    for (let d = nk - 1; d >= 0; d--) {
-      kIdx[d]!++;
-      base += kst[d]!;
-      if (kIdx[d]! < ks[d]!) break;
-      base -= kst[d]! * ks[d]!;
-      kIdx[d] = 0;
-    }
+    base = advance(kIdx, ks, kst, nk - 1, base);
   }
 }
 
@@ -423,22 +411,10 @@ function reduceRows(
     for (let q = 0; q < redCount; q++) {
       if (accI !== null) rowInt(code, accI, src, p, L, sL);
       else rowFloat(code, accF!, src, p, L, sL);
-      for (let d = nr - 1; d >= 0; d--) {
-        rIdx[d]!++;
-        p += rst[d]!;
-        if (rIdx[d]! < rs[d]!) break;
-        p -= rst[d]! * rs[d]!;
-        rIdx[d] = 0;
-      }
+      p = advance(rIdx, rs, rst, nr - 1, p);
     }
-    out.set(accI ?? accF!, row * L); // converts to the output dtype
-    for (let d = nk - 2; d >= 0; d--) {
-      kIdx[d]!++;
-      base += kst[d]!;
-      if (kIdx[d]! < ks[d]!) break;
-      base -= kst[d]! * ks[d]!;
-      kIdx[d] = 0;
-    }
+    out.set(accI ?? accF!, row * L);
+    base = advance(kIdx, ks, kst, nk - 2, base);
   }
 }
 
@@ -515,13 +491,7 @@ function argSegments(
   let base = offset;
   for (let o = 0; o < out.length; o++) {
     out[o] = isMax ? argmaxSegment(src, base, n, rs) : argminSegment(src, base, n, rs);
-    for (let d = nk - 1; d >= 0; d--) {
-      kIdx[d]!++;
-      base += kst[d]!;
-      if (kIdx[d]! < ks[d]!) break;
-      base -= kst[d]! * ks[d]!;
-      kIdx[d] = 0;
-    }
+    base = advance(kIdx, ks, kst, nk - 1, base);
   }
 }
 
@@ -596,12 +566,6 @@ function argRows(
       }
     }
     out.set(idx, row * L);
-    for (let d = nk - 2; d >= 0; d--) {
-      kIdx[d]!++;
-      base += kst[d]!;
-      if (kIdx[d]! < ks[d]!) break;
-      base -= kst[d]! * ks[d]!;
-      kIdx[d] = 0;
-    }
+    base = advance(kIdx, ks, kst, nk - 2, base);
   }
 }
