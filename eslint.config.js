@@ -3,7 +3,16 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "dist-check/**", "node_modules/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "dist-check/**",
+      "node_modules/**",
+      "web/dist/**",
+      "out/**",
+      "test/.doctest/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,6 +22,24 @@ export default tseslint.config(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
       ],
       "@typescript-eslint/no-explicit-any": "off",
+    },
+  },
+  {
+    // The browser page runs in a browser.
+    files: ["web/**/*.ts"],
+    languageOptions: {
+      globals: {
+        document: "readonly",
+        location: "readonly",
+        performance: "readonly",
+        requestAnimationFrame: "readonly",
+        URLSearchParams: "readonly",
+        HTMLElement: "readonly",
+        HTMLButtonElement: "readonly",
+        HTMLSelectElement: "readonly",
+        HTMLInputElement: "readonly",
+        HTMLOptionElement: "readonly",
+      },
     },
   },
 );

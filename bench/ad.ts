@@ -1,11 +1,15 @@
 /**
  * The AD benchmark (DESIGN.md §4, §6.4): first-order and nested-derivative training
  * gradients of small MLPs (plain gradient, PINN residual, Jacobian regularisation,
- * gradient penalty, Hessian-vector product), timed side by side in one run for nestgrad,
- * tfjs (cpu and wasm backends) and jax-js (eager and jit). Every cell's result is checked
- * against nestgrad in float64, itself checked by central finite differences, and a wrong
- * result is reported as WRONG instead of a time. Prints a table and writes it as markdown
- * to bench/results/latest.md. Run alone with `npx tsx bench/ad.ts [--quick]`.
+ * gradient penalty, Hessian-vector product), then operator and training-step rows
+ * (bench/ad/steps.ts), timed side by side in one run for nestgrad eager, nestgrad under
+ * `ng.jit` (ONNX Runtime with 1 and 2 threads, and the interpreter), tfjs (cpu and wasm
+ * backends) and jax-js (eager and jit). Every cell's result is checked against nestgrad in
+ * float64 (for W0–W4 itself checked by central finite differences), and a wrong result is
+ * reported as WRONG instead of a time. Jitted cells also report their first-call (compile)
+ * time, the flops of the optimised program (bench/flops.ts), GFLOP/s and the number of
+ * traces. Prints the tables and writes them as markdown to bench/results/latest.md. Run
+ * alone with `npx tsx bench/ad.ts [--quick]`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -28,17 +32,26 @@ import {
   type Problem,
   type Run,
 } from "./ad/common.js";
-import { finiteDifferenceCheck, nestgradRun } from "./ad/nestgrad.js";
+import * as ng from "../src/index.js";
+import { finiteDifferenceCheck, nestgradJitRun, nestgradRun } from "./ad/nestgrad.js";
+import { handOnnxW0Run } from "./ad/handonnx.js";
+import { stepCases, type Bench, type StepCase } from "./ad/steps.js";
+import { irFlops } from "./flops.js";
 import { tfjsRun } from "./ad/tfjs.js";
 import { jaxjsRun } from "./ad/jaxjs.js";
 import { timeIt, type TimingOptions } from "./util.js";
 
+/** A library (or nestgrad variant) in the table: one column. */
 interface Peer {
   name: string;
+  /** A JS peer library (tfjs, jax-js), as opposed to nestgrad itself or a baseline. */
+  jsPeer: boolean;
   /** Why the library cannot run at all (set during setup). */
   unavailable?: string;
-  /** Builds the timed computation; called with the library ready. */
-  build: (p: Problem) => Promise<Run>;
+  /** Builds the timed computation of a W0–W4 cell; called with the library ready. */
+  build: (p: Problem) => Promise<Run | Bench>;
+  /** Builds a step row's computation; absent, or undefined for a row: not written. */
+  buildStep?: (c: StepCase) => Promise<Bench> | undefined;
 }
 
 interface Cell {
@@ -46,15 +59,26 @@ interface Cell {
   err?: number;
   wrong?: boolean;
   failed?: string;
+  /** Not written for this library. */
+  absent?: boolean;
   repeats?: number;
+  /** The first (checked) call, ms: for jitted cells it includes staging and compiling. */
+  firstMs?: number;
+  /** Flops of the optimised jitted program. */
+  flops?: number;
+  /** Times the jitted function was staged, after the timed runs. */
+  traces?: number;
+  backend?: string | null;
 }
 
 interface Row {
   label: string;
-  workload: string;
-  H: number;
-  N: number;
-  fdErr: number;
+  H: string;
+  N: string;
+  /** The float64 reference's finite-difference check (W0–W4). */
+  fdErr?: number;
+  /** Flops of the jitted program with only the inline pass (before simplify, fold, cse, dce). */
+  stagedFlops?: number;
   cells: Cell[];
 }
 
@@ -63,26 +87,102 @@ const SIZES = [
   { name: "medium", H: 256, N: 1024 },
 ];
 
+/**
+ * PyTorch 1.13 CPU, 1 thread, ms per cell (measured elsewhere, not run here): the goal is
+ * nestgrad jit (1 thread) at most half of it.
+ */
+const PYTORCH_MS: Record<string, number> = {
+  "W0 small": 0.092,
+  "W0 medium": 6.6,
+  "W1 small": 0.2,
+  "W1 medium": 11.1,
+  "W2 small": 0.27,
+  "W2 medium": 16.2,
+  "W3 small": 0.21,
+  "W3 medium": 9.9,
+  "W4 small": 0.41,
+  "W4 medium": 13.7,
+};
+/** W0 medium as a hand-written ONNX graph on ONNX Runtime, 1 thread (ms); goal: within 1.3×. */
+const HAND_ONNX_W0_MEDIUM_MS = 2.6;
+/** The goal against the fastest correct JS peer: at least this many times faster. */
+const PEER_SPEEDUP_GOAL = 5;
+
+const JIT_1T = "ng jit 1t";
+const HAND_ONNX = "hand-written ONNX 1t";
+
+/** Thrown by a builder for a cell it does not write (shown as "-"). */
+class NotWritten extends Error {}
+const JIT_2T = "ng jit 2t";
+const JIT_INTERP = "ng jit interp";
+const JIT_OPTIONS: Record<string, ng.JitOptions> = {
+  [JIT_1T]: { backend: "onnxruntime", threads: 1 },
+  [JIT_2T]: { backend: "onnxruntime", threads: 2 },
+  [JIT_INTERP]: { backend: "interpreter" },
+};
+/** Only the inline pass: the program as staged, to compare flops with the optimised one. */
+const UNOPTIMISED: ng.JitOptions = {
+  backend: "interpreter",
+  passes: { simplify: false, fold: false, cse: false, dce: false },
+};
+
+function jitPeer(name: string): Peer {
+  const options = JIT_OPTIONS[name]!;
+  return {
+    name,
+    jsPeer: false,
+    build: async (p) => {
+      const j = nestgradJitRun(p, options);
+      return { check: j.run, timed: j.run, jit: { jitted: j.jitted, args: j.args } };
+    },
+    buildStep: (c) => Promise.resolve(c.jit(options)),
+  };
+}
+
 async function setupPeers(): Promise<Peer[]> {
+  const tfStep = (backend: string) => (c: StepCase) =>
+    c.tfjs === undefined ? undefined : tf.setBackend(backend).then(() => c.tfjs!());
   const peers: Peer[] = [
-    { name: "nestgrad", build: async (p) => nestgradRun(p, "float32") },
+    {
+      name: "nestgrad",
+      jsPeer: false,
+      build: async (p) => nestgradRun(p, "float32"),
+      buildStep: (c) => Promise.resolve(c.eager()),
+    },
+    jitPeer(JIT_1T),
+    jitPeer(JIT_2T),
+    jitPeer(JIT_INTERP),
+    {
+      // the same W0 step as a hand-written ONNX graph on ORT (1 thread): the jit's target
+      name: HAND_ONNX,
+      jsPeer: false,
+      build: async (p) => {
+        if (p.workload !== "W0") throw new NotWritten();
+        return handOnnxW0Run(p, 1);
+      },
+    },
     {
       name: "tfjs-cpu",
+      jsPeer: true,
       build: async (p) => {
         await tf.setBackend("cpu");
         return tfjsRun(p);
       },
+      buildStep: tfStep("cpu"),
     },
     {
       name: "tfjs-wasm",
+      jsPeer: true,
       build: async (p) => {
         await tf.setBackend("wasm");
         return tfjsRun(p);
       },
+      buildStep: tfStep("wasm"),
     },
-    { name: "jax-js", build: async (p) => jaxjsRun(p, { jit: false }) },
-    { name: "jax-js jit", build: async (p) => jaxjsRun(p, { jit: true }) },
+    { name: "jax-js", jsPeer: true, build: async (p) => jaxjsRun(p, { jit: false }) },
+    { name: "jax-js jit", jsPeer: true, build: async (p) => jaxjsRun(p, { jit: true }) },
   ];
+  const byName = (n: string) => peers.find((q) => q.name === n)!;
   // tfjs wasm: load the .wasm binary from node_modules (no network)
   try {
     const require = createRequire(import.meta.url);
@@ -91,7 +191,7 @@ async function setupPeers(): Promise<Peer[]> {
     if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
     await tf.ready();
   } catch (err) {
-    peers[2]!.unavailable = errorText(err);
+    byName("tfjs-wasm").unavailable = errorText(err);
   }
   await tf.setBackend("cpu");
   // jax-js: only the wasm device (its webgpu probe reads `navigator`, absent in Node 20)
@@ -100,7 +200,7 @@ async function setupPeers(): Promise<Peer[]> {
     if (!devices.includes("wasm"))
       throw new Error(`jax-js init("wasm") gave devices [${devices.join(", ")}]`);
   } catch (err) {
-    peers[3]!.unavailable = peers[4]!.unavailable = errorText(err);
+    byName("jax-js").unavailable = byName("jax-js jit").unavailable = errorText(err);
   }
   return peers;
 }
@@ -113,28 +213,39 @@ function timing(size: string, quick: boolean): TimingOptions {
 }
 
 async function measure(
-  peer: Peer,
-  p: Problem,
+  build: (() => Promise<Run | Bench> | undefined) | undefined,
+  unavailable: string | undefined,
   ref: Float64Array,
+  errOf: (out: Float64Array, ref: Float64Array) => number,
   opt: TimingOptions,
 ): Promise<Cell> {
-  if (peer.unavailable) return { failed: peer.unavailable };
+  if (unavailable) return { failed: unavailable };
   try {
-    const run = await peer.build(p);
+    const pending = build?.();
+    if (pending === undefined) return { absent: true };
+    const built = await pending;
+    const b: Bench = typeof built === "function" ? { check: built, timed: built } : built;
     const t0 = performance.now();
-    const out = run(); // the checked result, also the first warm-up
+    const out = b.check(); // the checked result, also the first warm-up
     const once = performance.now() - t0;
-    const err = relErr(out, ref);
+    const err = errOf(out, ref);
     const wrong = !(err <= TOLERANCE);
-    if (wrong) return { err, wrong }; // a wrong result gets no time
+    if (wrong) return { err, wrong, firstMs: once }; // a wrong result gets no time
     // keep the whole suite within budget: slow cells get fewer repeats (reported)
     const o = { ...opt };
     if (once > 2000) o.repeats = Math.min(o.repeats, 5);
     if (once > 2000) o.warmup = 0;
-    const ms = (await timeIt(run, o)) * 1e3;
-    return { ms, err, wrong, repeats: o.repeats };
+    const ms = (await timeIt(b.timed, o)) * 1e3;
+    const cell: Cell = { ms, err, wrong, repeats: o.repeats, firstMs: once };
+    if (b.jit !== undefined) {
+      const st = b.jit.jitted.stats();
+      cell.traces = st.traces;
+      cell.backend = st.backend;
+      cell.flops = irFlops(b.jit.jitted.lower(...b.jit.args).optimized).total;
+    }
+    return cell;
   } catch (err) {
-    return { failed: errorText(err) };
+    return err instanceof NotWritten ? { absent: true } : { failed: errorText(err) };
   }
 }
 
@@ -142,13 +253,30 @@ function fmtMs(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
+function fmtRatio(r: number | undefined): string {
+  return r === undefined ? "-" : r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+}
+
+function okMs(c: Cell | undefined): number | undefined {
+  return c !== undefined && c.failed === undefined && !c.absent && !c.wrong ? c.ms : undefined;
+}
+
 function cellText(c: Cell, best: number | undefined, defaultRepeats: number): string {
+  if (c.absent) return "-";
   if (c.failed !== undefined) return `n/a: ${c.failed}`;
   if (c.wrong) return `WRONG (rel. err ${c.err!.toExponential(1)})`;
   const ratio = best !== undefined ? ` (${(c.ms! / best).toFixed(2)}x)` : "";
   const reps = c.repeats !== undefined && c.repeats < defaultRepeats ? ` [${c.repeats} reps]` : "";
   return `${fmtMs(c.ms!)}${ratio}${reps}`;
 }
+
+const log = (peers: Peer[], row: Row) => {
+  const brief = row.cells.map(
+    (c, i) =>
+      `${peers[i]!.name} ${c.absent ? "-" : c.failed ? "n/a" : c.wrong ? "WRONG" : fmtMs(c.ms!)}`,
+  );
+  console.log(`  ${row.label} (H=${row.H}, N=${row.N}): ${brief.join(", ")}`);
+};
 
 /** Runs the AD benchmark; returns the markdown report (also written to bench/results/latest.md). */
 export async function benchAD(quick: boolean): Promise<string> {
@@ -161,74 +289,206 @@ export async function benchAD(quick: boolean): Promise<string> {
       const ref = nestgradRun(p, "float64")();
       const fdErr = finiteDifferenceCheck(p, ref);
       const cells: Cell[] = [];
-      for (const peer of peers) cells.push(await measure(peer, p, ref, timing(size.name, quick)));
+      for (const peer of peers) {
+        const opt = timing(size.name, quick);
+        cells.push(await measure(() => peer.build(p), peer.unavailable, ref, relErr, opt));
+      }
       await tf.setBackend("cpu");
-      const row = { label: `${w} ${size.name}`, workload: w, H: size.H, N: size.N, fdErr, cells };
+      const unopt = nestgradJitRun(p, UNOPTIMISED);
+      const stagedFlops = irFlops(unopt.jitted.lower(...unopt.args).optimized).total;
+      const row = {
+        label: `${w} ${size.name}`,
+        H: String(size.H),
+        N: String(size.N),
+        fdErr,
+        stagedFlops,
+        cells,
+      };
       rows.push(row);
-      const brief = cells.map(
-        (c, i) => `${peers[i]!.name} ${c.failed ? "n/a" : c.wrong ? "WRONG" : fmtMs(c.ms!)}`,
-      );
-      console.log(`  ${row.label} (H=${size.H}, N=${size.N}): ${brief.join(", ")}`);
+      log(peers, row);
     }
   }
-  return report(peers, rows, quick);
+  const steps: Row[] = [];
+  const cases = stepCases(quick);
+  for (const c of cases) {
+    const cells: Cell[] = [];
+    for (const peer of peers) {
+      const opt = timing("medium", quick);
+      const build = peer.buildStep && (() => peer.buildStep!(c));
+      cells.push(await measure(build, peer.unavailable, c.ref, c.err, opt));
+    }
+    await tf.setBackend("cpu");
+    const unopt = c.jit(UNOPTIMISED).jit!;
+    const stagedFlops = irFlops(unopt.jitted.lower(...unopt.args).optimized).total;
+    const row = { label: c.label, H: "-", N: "-", stagedFlops, cells };
+    steps.push(row);
+    log(peers, row);
+  }
+  return report(peers, rows, steps, cases, quick);
 }
 
-function report(peers: Peer[], rows: Row[], quick: boolean): string {
-  const defaultReps = (s: number) => (quick ? 5 : s === 32 ? 15 : 10);
-  const header = ["cell", "H", "N", ...peers.map((p) => p.name), "ng / best peer"];
-  const body = rows.map((r) => {
-    const ok = r.cells.map((c) => (c.failed === undefined && !c.wrong ? c.ms : undefined));
-    const valid = ok.filter((m): m is number => m !== undefined);
-    const best = valid.length > 0 ? Math.min(...valid) : undefined;
-    const peerValid = ok.slice(1).filter((m): m is number => m !== undefined);
-    const bestPeer = peerValid.length > 0 ? Math.min(...peerValid) : undefined;
-    const ngRatio =
-      ok[0] !== undefined && bestPeer !== undefined ? `${(ok[0] / bestPeer).toFixed(2)}x` : "-";
+function table(h: string[], b: string[][]): string {
+  return [
+    `| ${h.join(" | ")} |`,
+    `|${h.map(() => " --- ").join("|")}|`,
+    ...b.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+function report(
+  peers: Peer[],
+  rows: Row[],
+  steps: Row[],
+  cases: StepCase[],
+  quick: boolean,
+): string {
+  const defaultReps = (r: Row) => (quick ? 5 : r.H === "32" ? 15 : 10);
+  const col = (n: string) => peers.findIndex((p) => p.name === n);
+  const eager = col("nestgrad");
+  const jit1 = col(JIT_1T);
+  const jsPeers = peers.map((p, i) => (p.jsPeer ? i : -1)).filter((i) => i >= 0);
+  const bestJs = (r: Row) => {
+    const v = jsPeers.map((i) => okMs(r.cells[i])).filter((m): m is number => m !== undefined);
+    return v.length > 0 ? Math.min(...v) : undefined;
+  };
+  const over = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined ? a / b : undefined;
+  const timeTable = (rs: Row[], withPyTorch: boolean) => {
+    const header = [
+      "cell",
+      ...(withPyTorch ? ["H", "N"] : []),
+      ...peers.map((p) => p.name),
+      ...(withPyTorch ? ["PyTorch (reference, not run here)"] : []),
+      "ng / best JS peer",
+      "jit 1t / best JS peer",
+      ...(withPyTorch ? ["jit 1t / PyTorch"] : []),
+    ];
+    const body = rs.map((r) => {
+      const valid = r.cells.map(okMs).filter((m): m is number => m !== undefined);
+      const best = valid.length > 0 ? Math.min(...valid) : undefined;
+      const js = bestJs(r);
+      const torch = PYTORCH_MS[r.label];
+      return [
+        r.label,
+        ...(withPyTorch ? [r.H, r.N] : []),
+        ...r.cells.map((c) => cellText(c, best, defaultReps(r))),
+        ...(withPyTorch ? [torch === undefined ? "-" : fmtMs(torch)] : []),
+        fmtRatio(over(okMs(r.cells[eager]), js)),
+        fmtRatio(over(okMs(r.cells[jit1]), js)),
+        ...(withPyTorch ? [fmtRatio(over(okMs(r.cells[jit1]), torch))] : []),
+      ];
+    });
+    return table(header, body);
+  };
+  const jitCols = [JIT_1T, JIT_2T, JIT_INTERP].map(col);
+  const jitBody = [...rows, ...steps].flatMap((r) =>
+    jitCols.map((i) => {
+      const c = r.cells[i]!;
+      const ms = okMs(c);
+      const gflops = ms !== undefined && c.flops !== undefined ? c.flops / (ms * 1e6) : undefined;
+      return [
+        r.label,
+        peers[i]!.name,
+        c.firstMs === undefined ? "-" : fmtMs(c.firstMs),
+        c.flops === undefined ? "-" : (c.flops / 1e6).toFixed(2),
+        r.stagedFlops === undefined ? "-" : (r.stagedFlops / 1e6).toFixed(2),
+        gflops === undefined ? "-" : gflops.toFixed(2),
+        c.traces === undefined ? "-" : String(c.traces),
+        c.backend ?? (c.failed !== undefined ? `n/a: ${c.failed}` : c.wrong ? "WRONG" : "-"),
+      ];
+    }),
+  );
+  const jitHeader = [
+    "cell",
+    "variant",
+    "first call, ms (stage + compile + run)",
+    "MFLOP (optimised program)",
+    "MFLOP (inlined only, no other passes)",
+    "GFLOP/s (optimised MFLOP / median)",
+    "traces after the timed runs",
+    "backend",
+  ];
+  const goalBody = [...rows, ...steps].map((r) => {
+    const ms = okMs(r.cells[jit1]);
+    const torch = PYTORCH_MS[r.label];
+    const js = bestJs(r);
+    const mark = (ok: boolean | undefined) => (ok === undefined ? "-" : ok ? "met" : "MISSED");
+    const torchOk = ms !== undefined && torch !== undefined ? ms <= torch / 2 : undefined;
+    const jsOk = ms !== undefined && js !== undefined ? ms * PEER_SPEEDUP_GOAL <= js : undefined;
+    const hand = r.label === "W0 medium" ? 1.3 * HAND_ONNX_W0_MEDIUM_MS : undefined;
     return [
       r.label,
-      String(r.H),
-      String(r.N),
-      ...r.cells.map((c) => cellText(c, best, defaultReps(r.H))),
-      ngRatio,
+      ms === undefined ? "-" : fmtMs(ms),
+      torch === undefined ? "-" : `≤ ${fmtMs(torch / 2)}: ${mark(torchOk)}`,
+      js === undefined ? "no correct JS peer" : `≤ ${fmtMs(js / PEER_SPEEDUP_GOAL)}: ${mark(jsOk)}`,
+      hand === undefined
+        ? "-"
+        : `≤ ${fmtMs(hand)}: ${mark(ms === undefined ? undefined : ms <= hand)}`,
     ];
   });
+  const goalHeader = [
+    "cell",
+    "jit 1t, ms",
+    "≤ PyTorch / 2",
+    `≤ best JS peer / ${PEER_SPEEDUP_GOAL}`,
+    `≤ 1.3 × hand-written ONNX (${HAND_ONNX_W0_MEDIUM_MS} ms)`,
+  ];
   const errHeader = ["cell", "reference FD check", ...peers.map((p) => p.name)];
-  const errBody = rows.map((r) => [
+  const errBody = [...rows, ...steps].map((r) => [
     r.label,
-    r.fdErr.toExponential(1),
+    r.fdErr === undefined ? "-" : r.fdErr.toExponential(1),
     ...r.cells.map((c) =>
       c.err === undefined ? "-" : `${c.err.toExponential(1)}${c.wrong ? " WRONG" : ""}`,
     ),
   ]);
-  const table = (h: string[], b: string[][]) =>
-    [
-      `| ${h.join(" | ")} |`,
-      `|${h.map(() => " --- ").join("|")}|`,
-      ...b.map((r) => `| ${r.join(" | ")} |`),
-    ].join("\n");
   const cpu = os.cpus();
   const lines = [
     "# nestgrad AD benchmark — latest results",
     "",
     `- date: ${new Date().toISOString()}`,
     `- node ${process.version}, ${process.platform}/${process.arch}; machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
-    `- command: \`npm run bench${quick ? " -- --quick" : ""}\` (the AD section; alone: \`npx tsx bench/ad.ts\`)`,
-    `- peers: tfjs ${tf.version_core} (cpu and wasm backends, tf.grads), @jax-js/jax (wasm device, eager and jit)`,
-    `- float32 everywhere; median of ${quick ? 5 : "15 (small) / 10 (medium)"} timed repeats after warm-up, milliseconds per gradient (read back to JS included);`,
-    `  "[k reps]" marks cells whose single run took over 2 s and got fewer repeats.`,
-    `- (r.x): time / fastest correct library in the row; "ng / best peer": nestgrad time / fastest correct peer (below 1: nestgrad faster).`,
-    `- every result is compared with nestgrad in float64 (‖a − ref‖ / ‖ref‖ ≤ ${TOLERANCE}, else WRONG); the float64 reference`,
+    `- command: \`npm run bench${quick ? " -- --quick" : ""}\` (the AD section; alone: \`npx tsx bench/ad.ts${quick ? " --quick" : ""}\`)`,
+    `- columns: nestgrad eager; \`${JIT_1T}\` / \`${JIT_2T}\`: \`ng.jit(f, { backend: "onnxruntime", threads: 1 | 2 })\` (onnxruntime-node ${ortVersion()});`,
+    `  \`${JIT_INTERP}\`: \`ng.jit(f, { backend: "interpreter" })\`; JS peers: tfjs ${tf.version_core} (cpu and wasm backends, tf.grads), @jax-js/jax (wasm device, eager and jit).`,
+    `  Jitted W0–W4 cells take the parameters and the data as arguments (fed on every call).`,
+    `- float32 everywhere; median of ${quick ? 5 : "15 (small) / 10 (medium and the step rows)"} timed repeats after warm-up, milliseconds per call (read back to JS included);`,
+    `  "[k reps]" marks cells whose single run took over 2 s and got fewer repeats; "-": not written for that library.`,
+    `- (r.x): time / fastest correct column in the row; "ng / best JS peer", "jit 1t / best JS peer": nestgrad eager or jit (1 thread) time / fastest correct JS peer (tfjs, jax-js; below 1: nestgrad faster);`,
+    `  "PyTorch (reference, not run here)": PyTorch 1.13 CPU, 1 thread, measured elsewhere on other hardware — the reference of the goals below, not a side-by-side measurement.`,
+    `- every result is compared with nestgrad in float64 (‖a − ref‖ / ‖ref‖ ≤ ${TOLERANCE}, else WRONG); for W0–W4 the float64 reference`,
     `  itself passes a central finite-difference check (directional derivative; W4: difference of gradients).`,
     "",
     "Workloads:",
     ...WORKLOADS.map((w) => `- ${w}: ${DESCRIPTIONS[w]}`),
+    ...cases.map((c) => `- ${c.label}: ${c.description}`),
     "",
-    "## Time, ms (median)",
+    "## Time, ms (median): W0–W4",
     "",
-    table(header, body),
+    timeTable(rows, true),
+    "",
+    "## Time, ms (median): operators and training steps",
+    "",
+    "Training steps are timed as a loop (each call takes the state the previous call returned, as in training);",
+    "they are checked on the first step (the loss and the change of every parameter and optimiser-state leaf, worst leaf reported).",
+    "",
+    timeTable(steps, false),
+    "",
+    "## Jitted cells: compile time, flops, throughput, traces",
+    "",
+    "Flops are counted on the optimised program (`jitted.lower(...args).optimized`, bench/flops.ts): 2·m·n·k per matmul,",
+    "one per element for elementwise ops and reductions, none for data movement. The inlined-only count is the same",
+    "program before simplify/fold/cse/dce. A traces count above 1 means the jitted function was staged again during the",
+    "timed calls (a training step whose optimiser state carries a JS-number step counter retraces on every call).",
+    "",
+    table(jitHeader, jitBody),
+    "",
+    "## Goals for nestgrad jit (1 thread)",
+    "",
+    table(goalHeader, goalBody),
     "",
     "## Relative error against the float64 reference",
+    "",
+    "(training steps: the worst of the loss and the per-leaf state changes)",
     "",
     table(errHeader, errBody),
     "",
@@ -243,6 +503,15 @@ function report(peers: Peer[], rows: Row[], quick: boolean): string {
     );
   }
   return lines.join("\n");
+}
+
+function ortVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require("onnxruntime-node/package.json") as { version: string }).version;
+  } catch {
+    return "unknown version";
+  }
 }
 
 /** Runs the section, prints the markdown and writes bench/results/latest.md. */

@@ -85,10 +85,10 @@ type Data = { x: Tensor; y: Tensor };
 /** Mean cross-entropy of the logits against the labels; stats: the batch accuracy. */
 function objective(
   model: ng.nn.Layer,
-  ps: unknown,
-  st: unknown,
+  ps: ng.nn.Params,
+  st: ng.nn.State,
   data: Data,
-): [Tensor, unknown, { accuracy: Tensor }] {
+): [Tensor, ng.nn.State, { accuracy: Tensor }] {
   const [logits, st2] = model.apply(data.x, ps, st);
   return [nn.crossEntropyWithLogits(logits, data.y), st2, { accuracy: accuracy(logits, data.y) }];
 }
@@ -168,7 +168,7 @@ export function main(options: MainOptions = {}): MainResult {
     accuracy: accuracy(testLogits, testSet.y).item(),
     trainAccuracy: accuracy(trainLogits, trainSet.y).item(),
     loss: nn.crossEntropyWithLogits(trainLogits, trainSet.y).item(),
-    steps: ts.step,
+    steps: Number(ts.step),
     model,
     ps: ts.ps,
     st,

@@ -5,15 +5,49 @@
  */
 export * from "./ops/index.js";
 export { Tensor, ConcretizationError } from "./core/tensor.js";
+export {
+  FloatingPointError,
+  EagerReadError,
+  locateNonFinite,
+  setWarningHandler,
+  type WarningHandler,
+} from "./core/debug.js";
 export type { TensorLike } from "./primitives/convert.js";
 export { array } from "./primitives/convert.js";
 export type { IR } from "./core/ir.js";
 export { grad, valueAndGrad, type GradOptions } from "./transforms/grad.js";
 export { jvp } from "./transforms/jvp.js";
-export { vjp } from "./transforms/vjp.js";
+export { vjp, type VjpPullback } from "./transforms/vjp.js";
+export type {
+  Tensors,
+  TangentOf,
+  GradResult,
+  ValueAndGradResult,
+  JacobianOf,
+  HessianOf,
+} from "./transforms/types.js";
 export { jacfwd, jacrev, hessian, hvp, type JacOptions } from "./transforms/jacobian.js";
 export { customJvp, customVjp } from "./transforms/custom.js";
 export { makeIR } from "./transforms/make_ir.js";
+export {
+  jit,
+  type JitOptions,
+  type JitStats,
+  type Jitted,
+  type Lowered,
+  type OrtPackage,
+  type PassOptions,
+  setOnnxRuntimeWeb,
+} from "./jit/index.js";
+// Registers the "onnxruntime" jit backend (its package is loaded lazily, on first use).
+import "./jit/onnx/index.js";
+export {
+  exportOnnx,
+  type ExportOnnxOptions,
+  type OnnxExport,
+  type OnnxSignature,
+  type OnnxValueSpec,
+} from "./jit/onnx/export.js";
 export { vmap, type AxisSpec } from "./transforms/vmap.js";
 export {
   laplacian,
@@ -31,6 +65,7 @@ export * as nn from "./nn/index.js";
 export * as nd from "./tensor/index.js";
 export { NDArray } from "./tensor/ndarray.js";
 export type { DType } from "./tensor/dtype.js";
+export { AllocationError, MAX_ELEMENTS } from "./tensor/dtype.js";
 export type { Shape } from "./tensor/shape.js";
 export * as nested from "./nested/index.js";
 export * as di from "./di/index.js";

@@ -44,7 +44,8 @@ export function extractBlocks(file: string, text: string): Block[] {
       }
     } else if (open !== null) (open as { body: string[] }).body.push(l);
   });
-  if (open !== null) throw new Error(`${file}: unclosed code block at line ${(open as Block).line}`);
+  if (open !== null)
+    throw new Error(`${file}: unclosed code block at line ${(open as Block).line}`);
   return blocks;
 }
 
@@ -75,7 +76,9 @@ describe("doc tests", () => {
       try {
         await import(pathToFileURL(path).href);
       } catch (e) {
-        throw new Error(`${b.file}:${b.line}: the code block threw: ${(e as Error).stack ?? e}`);
+        throw new Error(`${b.file}:${b.line}: the code block threw: ${(e as Error).stack ?? e}`, {
+          cause: e,
+        });
       } finally {
         log.mockRestore();
       }

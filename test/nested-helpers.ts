@@ -152,7 +152,7 @@ export function axpy(tree: unknown, s: number, v: unknown): any {
 /** A float64 random tree shaped like `tree`. */
 export function randomLike(tree: unknown, seed: number): any {
   let k = 0;
-  return ng.tree.map(tree, (x: Tensor) => randn(seed * 1000 + k++, [...x.shape]));
+  return ng.tree.map((x: Tensor) => randn(seed * 1000 + k++, [...x.shape]), tree);
 }
 
 /** ⟨a, b⟩ of two trees of equal structure. */

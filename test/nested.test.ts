@@ -574,21 +574,21 @@ describe("config", () => {
   it("rejects unknown keys and bad values with messages naming them", () => {
     const before = ng.config.get();
     expect(() => ng.config.set({ nestedSwitchin: false } as any)).toThrow(
-      /unknown setting 'nestedSwitchin'.*nestedSwitching, nestedStrategy, nestedMemoryBudget, debug/,
+      /unknown option "nestedSwitchin".*did you mean "nestedSwitching"\?.*nestedSwitching, nestedStrategy, nestedMemoryBudget, debug/,
     );
     expect(() => ng.config.set({ nestedStrategy: "fast" } as any)).toThrow(
-      /nestedStrategy must be one of auto, forwardOverReverse, nest, innerForward, got fast/,
+      /nestedStrategy must be one of auto, forwardOverReverse, nest, innerForward, got "fast"/,
     );
     expect(() => ng.config.set({ nestedSwitching: "yes" } as any)).toThrow(
-      /nestedSwitching must be a boolean, got yes/,
+      /nestedSwitching must be a boolean, got "yes"/,
     );
     expect(() => ng.config.set({ debug: "nested" } as any)).toThrow(
       /debug must be an array of channel names/,
     );
     expect(() => ng.config.set({ debug: [1] } as any)).toThrow(/debug must be an array/);
-    expect(() => ng.config.set(null as any)).toThrow(/expected an object of settings/);
+    expect(() => ng.config.set(null as any)).toThrow(/expected an object of settings, got null/);
     expect(() => ng.config.set({ nestedMemoryBudget: -1 })).toThrow(
-      /nestedMemoryBudget must be a non-negative number of bytes, got -1/,
+      /nestedMemoryBudget must be a non-negative number of bytes, got number -1/,
     );
     expect(ng.config.get()).toEqual(before);
   });
@@ -597,7 +597,7 @@ describe("config", () => {
     const before = ng.config.get();
     try {
       expect(() => ng.config.set({ nestedSwitching: false, bogus: 1 } as any)).toThrow(
-        /unknown setting 'bogus'/,
+        /unknown option "bogus"/,
       );
       expect(() => ng.config.set({ nestedStrategy: "nest", debug: "x" } as any)).toThrow(
         /debug must be an array/,

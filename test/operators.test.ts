@@ -40,10 +40,10 @@ function mlp(sizes: number[]): ng.nn.Layer {
 }
 
 /** The network as a function of x for parameters ps. */
-function net(model: ng.nn.Layer, st: unknown) {
-  return (ps: unknown): Field =>
+function net(model: ng.nn.Layer, st: ng.nn.State) {
+  return (ps: ng.nn.Params): Field =>
     (x) =>
-      model.apply(x, ps, st)[0] as Tensor;
+      model.apply(x, ps, st)[0];
 }
 
 /** The per-sample blocks out[b] = dense[b, :, b, :] of a dense batch Jacobian [B, m, B, d]. */
@@ -293,7 +293,7 @@ describe("against the dense Jacobian/Hessian of the batch (small MLPs)", () => {
     const f = net(model, st)(ps);
     const x = randn(61, [3, 2]);
     const J64 = ng.nn.batchedJacobian(f, x);
-    const ps32 = ng.tree.map(ps, (t: Tensor) => t.cast("float32"));
+    const ps32 = ng.tree.map((t: Tensor) => t.cast("float32"), ps);
     const J32 = ng.nn.batchedJacobian(net(model, st)(ps32), x.cast("float32"), { mode: "reverse" });
     expect(J32.dtype).toBe("float32");
     expectNear(J32, J64, 1e-5, "float32 vs float64");
@@ -353,7 +353,7 @@ describe("derivatives of the operators vs central finite differences (float64)",
     });
     it(`${c.name}: jvp along a random direction of (ps, x) (forward mode)`, () => {
       const loss = ([ps, z]: [any, Tensor]) => c.run(ps, z);
-      const p = [c.ps, c.x];
+      const p: [any, Tensor] = [c.ps, c.x];
       const dir = randomLike(p, 90);
       const [, t] = ng.jvp(loss, [p], [dir]);
       const fd = fdDerivative((s) => loss(axpy(p, s, dir)).item());

@@ -45,9 +45,9 @@ describe("trainState", () => {
   it("holds model, ps, st, a set-up optimiser and step 0, frozen", () => {
     const ts = fresh(optim.adam());
     expect(ts.model).toBe(linear);
-    expect(ts.step).toBe(0);
+    expect(Number(ts.step)).toBe(0);
     expect(ts.optState.kind).toBe("optState");
-    expect(ts.optState.step).toBe(0);
+    expect(Number(ts.optState.step)).toBe(0);
     expect(flat(ts.optState.state.w.m)).toEqual([0, 0]);
     expect(Object.isFrozen(ts)).toBe(true);
   });
@@ -82,7 +82,7 @@ describe("computeGradients", () => {
     // only the model state changed
     expect(ts2.ps).toBe(ts.ps);
     expect(ts2.optState).toBe(ts.optState);
-    expect(ts2.step).toBe(0);
+    expect(Number(ts2.step)).toBe(0);
   });
 });
 
@@ -94,7 +94,7 @@ describe("applyGradients and trainStep", () => {
     const [os, ps] = optim.update(ts.optState, ts.ps, grads);
     expectClose(ts2.ps.w, ps.w, 0, 0);
     expectClose(ts2.optState.state.b, os.state.b, 0, 0);
-    expect([ts2.step, ts2.optState.step]).toEqual([1, 1]);
+    expect([ts2.step, ts2.optState.step].map(Number)).toEqual([1, 1]);
   });
 
   it("trainStep = computeGradients then applyGradients, and lowers the loss", () => {
@@ -113,7 +113,7 @@ describe("applyGradients and trainStep", () => {
       expect(l.item()).toBeLessThanOrEqual(last + 1e-12);
       last = l.item();
     }
-    expect(ts.step).toBe(20);
+    expect(Number(ts.step)).toBe(20);
     expect(flat(ts.st.calls)).toEqual([20]);
   });
 
@@ -123,7 +123,7 @@ describe("applyGradients and trainStep", () => {
       ps: ng.tree.flatten<Tensor>(t.ps)[0].map(flat),
       st: flat(t.st.calls),
       opt: ng.tree.flatten<Tensor>(t.optState.state)[0].map(flat),
-      step: [t.step, t.optState.step],
+      step: [t.step, t.optState.step].map(Number),
     });
     const before = snapshot(ts);
     const x = flat(X);
@@ -163,7 +163,7 @@ describe("errors", () => {
         ts,
       ),
     ).toThrow(
-      /train.computeGradients: the objective's loss must be a scalar tensor \(shape \[\]\), got float64\[3, 1\]/,
+      /train.trainStep: the objective's loss must be a scalar tensor \(shape \[\]\), got float64\[3, 1\]/,
     );
     expect(() => train.computeGradients(3 as never, [X, Y], ts)).toThrow(
       /train.computeGradients: objective must be a function/,
@@ -209,7 +209,7 @@ describe("training reaches a threshold", () => {
     const [yHat] = model.apply(x, ts.ps, ts.st);
     const mse = nn.mse(yHat, y).item();
     console.log(
-      `sine regression: ${ts.step} steps, MSE ${mse.toExponential(3)}, ${Date.now() - t0} ms`,
+      `sine regression: ${Number(ts.step)} steps, MSE ${mse.toExponential(3)}, ${Date.now() - t0} ms`,
     );
     expect(mse).toBeLessThan(1e-3);
     expect(ts.ps.layer_1.weight.dtype).toBe("float32");

@@ -162,7 +162,11 @@ describe("a small conv net on synthetic bar images", () => {
   };
 
   const STEPS = 120;
-  type Trained = { ts: ng.train.TrainState; loss: number };
+  type Init = ReturnType<typeof model.init>;
+  type Trained = {
+    ts: ng.train.TrainState<typeof model, ng.optim.Rule, Init[0], Init[1]>;
+    loss: number;
+  };
   let trained: Trained | undefined;
   /** Trains the conv net once (full batch, Adam) and keeps the result for the later tests. */
   const trainConvNet = (): Trained => {
@@ -227,7 +231,7 @@ describe("a small conv net on synthetic bar images", () => {
     console.log(
       `conv net: loss ${loss.toExponential(3)}, train ${(100 * trainAcc).toFixed(2)}%, held-out ${(100 * testAcc).toFixed(2)}%`,
     );
-    expect(ts.step).toBe(STEPS);
+    expect(Number(ts.step)).toBe(STEPS);
     expect(testAcc).toBeGreaterThan(0.95);
     expect(trainAcc).toBeGreaterThan(0.95);
   });

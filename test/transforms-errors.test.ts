@@ -37,12 +37,14 @@ describe("transform errors", () => {
 
   it("jvp tangents whose pytree structure differs from the primals name the path", () => {
     const f = (p: { a: Tensor; b: Tensor[] }) => ng.add(ng.sum(p.a), ng.sum(p.b[0]!));
+    // @ts-expect-error: the typed API rejects this at compile time; the run-time check names the path
     expect(() => ng.jvp(f, [{ a: x3, b: [x2] }], [{ a: x3 }])).toThrow(
       /jvp: tangents does not have the structure of primals: at \[0\]: keys differ \(missing \["b"\]/,
     );
     expect(() => ng.jvp(f, [{ a: x3, b: [x2] }], [{ a: x3, b: [x2, x2] }])).toThrow(
       /at \[0\]\.b: array of length 1 vs 2/,
     );
+    // @ts-expect-error: a missing tangent, rejected at compile time too
     expect(() => ng.jvp(f, [{ a: x3, b: [x2] }], [])).toThrow(/structure of primals/);
   });
 
@@ -62,6 +64,7 @@ describe("transform errors", () => {
     expect(() => pb2({ y: x3, z: x3 })).toThrow(
       /vjp: cotangent\.z: shape \[3\] does not match the output of f shape \[\]/,
     );
+    // @ts-expect-error: a missing cotangent leaf, rejected at compile time too
     expect(() => pb2({ y: x3 })).toThrow(
       /vjp: cotangent does not have the structure of output of f: at \(root\): keys differ/,
     );

@@ -625,7 +625,12 @@ describe("batch rules of the call primitives, bound directly, against a loop", (
       bind(hvpCallP, [x, c, t, tc], { ir, rows: [0, 1], cols: [0, 1] });
     for (const pattern of cases) {
       const [bx, bc, bt, btc] = pattern as [boolean, boolean, boolean, boolean];
-      const ins = [arg(xs, bx), arg(cs, bc), arg(ts, bt), arg(tcs, btc)];
+      const ins: [Tensor, Tensor, Tensor, Tensor] = [
+        arg(xs, bx),
+        arg(cs, bc),
+        arg(ts, bt),
+        arg(tcs, btc),
+      ];
       const got = ng.vmap(hv, axes(pattern))(...ins) as Tensor[];
       const want = (b: number) =>
         hv(pick(xs, bx, b), pick(cs, bc, b), pick(ts, bt, b), pick(tcs, btc, b));
@@ -667,7 +672,12 @@ describe("batch rules of the call primitives, bound directly, against a loop", (
       bind(dirDerivCallP, [x, c, t, tc], { ir, cols: [0, 1] })[0]!;
     for (const pattern of cases) {
       const [bx, bc, bt, btc] = pattern as [boolean, boolean, boolean, boolean];
-      const ins = [arg(xs, bx), arg(cs, bc), arg(ts, bt), arg(tcs, btc)];
+      const ins: [Tensor, Tensor, Tensor, Tensor] = [
+        arg(xs, bx),
+        arg(cs, bc),
+        arg(ts, bt),
+        arg(tcs, btc),
+      ];
       const got = ng.vmap(dd, axes(pattern))(...ins);
       const want = loop(V, (b) =>
         dd(pick(xs, bx, b), pick(cs, bc, b), pick(ts, bt, b), pick(tcs, btc, b)),

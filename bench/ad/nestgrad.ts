@@ -27,8 +27,16 @@ export function mlp(ps: Tensor[], x: Tensor): Tensor {
 
 /** The scalar loss of a workload as a function of the parameters (W4: the W0 loss). */
 export function lossFn(p: Problem, dtype: FloatDType): (ps: Tensor[]) => Tensor {
-  const x = tensor(p.x, dtype);
-  const y = p.y && tensor(p.y, dtype);
+  return lossWith(p, dtype, tensor(p.x, dtype), p.y && tensor(p.y, dtype));
+}
+
+/** The loss of `lossFn` on the given data tensors (so that jit can take them as arguments). */
+function lossWith(
+  p: Problem,
+  dtype: FloatDType,
+  x: Tensor,
+  y: Tensor | undefined,
+): (ps: Tensor[]) => Tensor {
   switch (p.workload) {
     case "W0":
     case "W4":
@@ -82,6 +90,34 @@ export function nestgradRun(p: Problem, dtype: FloatDType): Run {
   }
   const g = ng.grad(loss);
   return () => flat(g(ps) as Tensor[]);
+}
+
+/** What `nestgradJitRun` returns: the timed computation and the jitted function with its arguments. */
+export interface JitRun {
+  run: Run;
+  jitted: ng.Jitted<(...args: any[]) => Tensor[]>;
+  args: unknown[];
+}
+
+/**
+ * The same computation as one `ng.jit` program: the parameters, the data (and the HVP
+ * direction) are its arguments, so every call feeds them to the compiled program.
+ */
+export function nestgradJitRun(p: Problem, options: ng.JitOptions): JitRun {
+  const ps = p.params.map((d) => tensor(d, "float32"));
+  const x = tensor(p.x, "float32");
+  const y = p.y && tensor(p.y, "float32");
+  const data = y === undefined ? [x] : [x, y];
+  const fn: (...args: any[]) => Tensor[] =
+    p.workload === "W4"
+      ? (q: Tensor[], [xa, ya]: Tensor[], v: Tensor[]) =>
+          ng.hvp(lossWith(p, "float32", xa!, ya), q, v) as Tensor[]
+      : (q: Tensor[], [xa, ya]: Tensor[]) =>
+          ng.grad(lossWith(p, "float32", xa!, ya))(q) as Tensor[];
+  const jitted = ng.jit(fn, options);
+  const args: unknown[] =
+    p.workload === "W4" ? [ps, data, p.v!.map((d) => tensor(d, "float32"))] : [ps, data];
+  return { run: () => flat(jitted(...args)), jitted, args };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { isFloat } from "../tensor/dtype.js";
 import { ShapedArray } from "./aval.js";
+import { debugNans, inRule } from "./debug.js";
 import { Tensor, Tracer } from "./tensor.js";
 import { Trace, bind, withTrace, type Primitive, type Tangent } from "./trace.js";
 
@@ -20,6 +21,10 @@ export class JVPTracer extends Tracer {
   }
   concrete(reason: string) {
     return this.primal.concrete(reason);
+  }
+  // A symbolic-zero tangent carries nothing here, but an outer transform may track the primal.
+  override carriesDerivative(): boolean {
+    return this.tangent !== null || this.primal.carriesDerivative();
   }
 }
 
@@ -49,7 +54,12 @@ export class JVPTrace extends Trace {
     if (tangents.every((t) => t === null)) {
       return withTrace(parent, () => bind(prim, primals, params));
     }
-    const [outs, touts] = withTrace(parent, () => prim.jvp(primals, tangents, params));
+    // With debugNans on, a NaN found inside the rule names it.
+    const [outs, touts] = withTrace(parent, () =>
+      debugNans
+        ? inRule(`the JVP rule of ${prim.name}`, () => prim.jvp(primals, tangents, params))
+        : prim.jvp(primals, tangents, params),
+    );
     return outs.map((o, i) => {
       const t = touts[i] ?? null;
       return t === null || !isFloat(o.dtype) ? o : new JVPTracer(this, o, t);

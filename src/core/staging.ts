@@ -5,6 +5,7 @@
  * and nested switching. Values it did not create become IR constants.
  */
 import { ShapedArray } from "./aval.js";
+import { debugNans, noteOrigin } from "./debug.js";
 import { IR, Var, type Eqn } from "./ir.js";
 import { ConcretizationError, Tensor, Tracer } from "./tensor.js";
 import { Trace, bind, withTrace, type Primitive } from "./trace.js";
@@ -60,7 +61,9 @@ export class StagingTrace extends Trace {
       params,
     );
     const outs = avals.map((a) => this.newArg(a));
-    this.eqns.push({ prim, params, inputs: inVars, outputs: outs.map((o) => o.v) });
+    const eqn: Eqn = { prim, params, inputs: inVars, outputs: outs.map((o) => o.v) };
+    if (debugNans) noteOrigin(eqn);
+    this.eqns.push(eqn);
     return outs;
   }
 

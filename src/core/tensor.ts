@@ -8,6 +8,7 @@ import type { DType } from "../tensor/dtype.js";
 import type { NDArray, NestedArray } from "../tensor/ndarray.js";
 import type { Shape } from "../tensor/shape.js";
 import { ShapedArray } from "./aval.js";
+import { onDerivativeRead } from "./debug.js";
 import type { Trace } from "./trace.js";
 
 export abstract class Tensor {
@@ -29,18 +30,66 @@ export abstract class Tensor {
    * staging (makeIR, jit, nested switching) cannot and throws a `ConcretizationError`.
    */
   abstract concrete(reason: string): NDArray;
-  /** Nested JS arrays of the values. */
-  toArray(): NestedArray {
-    return this.concrete("toArray()").toArray();
+  /**
+   * True when a derivative transform tracks this value (a tracer with a non-zero tangent),
+   * so that reading it as a number would cut the derivative. Plain tensors: false.
+   */
+  carriesDerivative(): boolean {
+    return false;
   }
-  /** The single element as a JS number (boolean for bool). */
+  /**
+   * The concrete value for a user-facing read (`method`). Under grad/jvp/vjp a read of a
+   * value that carries a derivative obeys `config.eagerReads`: by default it works and
+   * warns once per call site, since the transform sees the number read as a constant.
+   */
+  private read(method: string): NDArray {
+    const v = this.concrete(method);
+    if (this.carriesDerivative()) {
+      onDerivativeRead(method, `a ${this.aval.toString()} tensor`);
+    }
+    return v;
+  }
+  /**
+   * Nested JS arrays of the values. Inside grad/jvp/vjp the values are constants to the
+   * transform (see `config.eagerReads`); read `ng.stopGradient(x)` to say so.
+   * @example ng.array([[1, 2]]).toArray() // [[1, 2]]
+   */
+  toArray(): NestedArray {
+    return this.read("toArray()").toArray();
+  }
+  /**
+   * The single element as a JS number (1/0 for bool). Inside grad/jvp/vjp the number is a
+   * constant to the transform: branching on it works, but warns (see `config.eagerReads`).
+   * @example ng.array(2.5).item() // 2.5
+   */
   item(): number {
-    const v = this.concrete("item()").item();
+    const v = this.read("item()").item();
     return typeof v === "boolean" ? (v ? 1 : 0) : v;
   }
-  /** The elements in row-major order as a TypedArray copy. */
+  /**
+   * The elements in row-major order as a TypedArray copy (same rules as `toArray`).
+   * @example ng.array([1, 2]).dataSync() // Float32Array [1, 2]
+   */
   dataSync(): Float32Array | Float64Array | Int32Array | Uint8Array {
-    return this.concrete("dataSync()").flat().slice();
+    return this.read("dataSync()").flat().slice();
+  }
+  /**
+   * Numeric coercion (`Number(x)`, `+x`, `x > 0` in JavaScript) reads a one-element tensor
+   * like `item()`, under the same `config.eagerReads` rule; a larger tensor is an error
+   * rather than a silent NaN. String coercion prints the tensor.
+   * @example Number(ng.array(3)) // 3
+   */
+  [Symbol.toPrimitive](hint: string): number | string {
+    if (hint !== "number") return this.toString();
+    if (this.aval.size !== 1) {
+      throw new TypeError(
+        `Number(x): numeric coercion needs a tensor with exactly one element, got shape ` +
+          `[${this.aval.shape.join(", ")}]; use nestgrad ops (ng.mul, ng.greater, ...) on ` +
+          `tensors, or read the values with x.toArray()`,
+      );
+    }
+    const v = this.read("Number(x)").item();
+    return typeof v === "boolean" ? (v ? 1 : 0) : v;
   }
 }
 

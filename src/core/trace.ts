@@ -4,9 +4,12 @@
  * of other traces as constants and runs rules under its parent, which is what rules out
  * perturbation confusion. This file never names a primitive.
  */
+import { AllocationError } from "../tensor/dtype.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { ShapedArray } from "./aval.js";
+import { checkNonFinite, debugNans } from "./debug.js";
 import { ConcreteTensor, Tensor, Tracer } from "./tensor.js";
+import type { TaylorRule } from "./taylor.js";
 
 /** A tangent or cotangent: a tensor, or null for a symbolic zero. */
 export type Tangent = Tensor | null;
@@ -36,6 +39,13 @@ export interface Primitive<P = any> {
   ): [Tensor[], (number | null)[]];
   /** Formats params for IR printing. */
   formatParams?(params: P): string;
+  /**
+   * Call primitives only: the computation the primitive stands for, written with nestgrad
+   * ops, so that staging it replaces the call by primitives (jit's inline pass).
+   */
+  expand?(inputs: Tensor[], params: P): Tensor[];
+  /** Taylor-mode rule (core/taylor.ts): values with first- and second-order jets, propagated. */
+  taylor2?: TaylorRule<P>;
 }
 
 let traceCounter = 0;
@@ -69,8 +79,41 @@ export class EvalTrace extends Trace {
           `(a leaked tracer: a value from inside grad/jvp/jit was stored and used outside it)`,
       );
     });
-    return prim.impl(arrays, params).map((a) => new ConcreteTensor(a));
+    try {
+      const outs = prim.impl(arrays, params);
+      // Off by default: one boolean test per primitive.
+      if (debugNans) checkNonFinite(prim.name, arrays, outs);
+      return outs.map((a) => new ConcreteTensor(a));
+    } catch (e) {
+      throw e instanceof AllocationError && e.op === undefined
+        ? nameAllocation(prim, inputs, params, e)
+        : e;
+    }
   }
+}
+
+/** Names the primitive and its output shape in an allocation error raised by a kernel. */
+function nameAllocation(
+  prim: Primitive,
+  inputs: Tensor[],
+  params: unknown,
+  e: AllocationError,
+): AllocationError {
+  let shape: readonly number[] | undefined;
+  let dtype = e.dtype;
+  try {
+    const big = prim
+      .abstractEval(
+        inputs.map((x) => x.aval),
+        params,
+      )
+      .find((a) => a.size === e.size);
+    shape = big?.shape;
+    dtype = big?.dtype ?? dtype;
+  } catch {
+    // The shape rule itself failed: report the element count alone.
+  }
+  return new AllocationError(e.size, dtype, prim.name, shape, e.cause);
 }
 
 export const evalTrace = new EvalTrace();

@@ -3,6 +3,7 @@
  * the equations backwards, asking each primitive's transpose rule for the cotangents of
  * its linear inputs; constants of the IR are the non-linear (residual) inputs.
  */
+import { debugNans, inRule, originOf } from "./debug.js";
 import type { IR, Var } from "./ir.js";
 import type { Tensor } from "./tensor.js";
 import { LinearInput, type Tangent } from "./trace.js";
@@ -38,7 +39,11 @@ export function backwardPass(
       );
     }
     const args = eqn.inputs.map((v) => constEnv.get(v) ?? new LinearInput(v.aval));
-    const ctsIn = transpose(ctsOut, args, eqn.params);
+    const ctsIn = debugNans
+      ? inRule(`the backward pass (transpose rule of ${eqn.prim.name}${originOf(eqn)})`, () =>
+          transpose(ctsOut, args, eqn.params),
+        )
+      : transpose(ctsOut, args, eqn.params);
     eqn.inputs.forEach((v, i) => {
       if (args[i] instanceof LinearInput) accumulate(v, ctsIn[i] ?? null);
     });

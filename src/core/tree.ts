@@ -1,8 +1,11 @@
 /**
  * Pytrees (DESIGN.md §2): nested plain objects and arrays whose leaves are tensors,
  * numbers or other values. Written once here: flatten, unflatten, map, and structure
- * comparison with error messages that give the path of the first difference.
+ * comparison with error messages that give the path of the first difference. `map`
+ * takes the function first, as `jax.tree.map` does, and its type follows the tree's.
  */
+import type { Tensor } from "./tensor.js";
+import { describe as describeValue } from "../util/options.js";
 
 /** A node of a tree's structure. */
 export type TreeDef =
@@ -23,24 +26,71 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Leaves in depth-first order (object keys in insertion order) and the structure. */
-export function flatten<L = unknown>(tree: unknown): [L[], TreeDef] {
+/**
+ * The deepest nesting of arrays and objects a pytree may have. Deeper trees are almost
+ * certainly a mistake, and walking them would overflow the stack.
+ */
+export const MAX_DEPTH = 1000;
+
+/**
+ * Leaves in depth-first order (object keys in insertion order) and the structure.
+ * A cyclic tree (a node that contains itself) or one nested more than MAX_DEPTH levels
+ * is a RangeError naming `what` (the op and argument, default "tree.flatten: tree") and
+ * the path where it was found. Shared subtrees that are not cycles are fine.
+ * @example ng.tree.flatten({ a: 1, b: [2, 3] }) // [[1, 2, 3], def]
+ */
+export function flatten<L = unknown>(tree: unknown, what = "tree.flatten: tree"): [L[], TreeDef] {
   const leaves: L[] = [];
-  const walk = (x: unknown): TreeDef => {
+  // The containers on the current path from the root, and the path's segments.
+  const ancestors = new Set<unknown>();
+  const path: string[] = [];
+  const enter = (x: object, seg: string): void => {
+    path.push(seg);
+    if (ancestors.has(x)) {
+      throw new RangeError(
+        `${what}${path.join("")}: cyclic pytree: this node contains itself (a reference back to one of its ancestors)`,
+      );
+    }
+    if (path.length > MAX_DEPTH) {
+      throw new RangeError(
+        `${what}: the pytree is nested more than ${MAX_DEPTH} levels deep ` +
+          `(along ${path.slice(0, 8).join("")}…); is it built recursively by mistake?`,
+      );
+    }
+    ancestors.add(x);
+  };
+  const leave = (x: object): void => {
+    ancestors.delete(x);
+    path.pop();
+  };
+  const walk = (x: unknown, seg: string): TreeDef => {
     if (x === null || x === undefined) return { kind: "none", value: x };
-    if (Array.isArray(x)) return { kind: "array", children: x.map(walk) };
+    if (Array.isArray(x)) {
+      enter(x, seg);
+      const children = x.map((c, i) => walk(c, `[${i}]`));
+      leave(x);
+      return { kind: "array", children };
+    }
     if (isPlainObject(x)) {
+      enter(x, seg);
       const keys = Object.keys(x);
-      return { kind: "object", keys, children: keys.map((k) => walk(x[k])) };
+      const children = keys.map((k) => walk(x[k], formatKey(k)));
+      leave(x);
+      return { kind: "object", keys, children };
     }
     leaves.push(x as L);
     return LEAF;
   };
-  const def = walk(tree);
+  const def = walk(tree, "");
   return [leaves, def];
 }
 
-/** Rebuilds a tree of structure `def` from `leaves` (in flatten order). */
+/**
+ * Rebuilds a tree of structure `def` from `leaves` (in flatten order).
+ * @example
+ * const [leaves, def] = ng.tree.flatten({ a: 1, b: [2, 3] });
+ * ng.tree.unflatten(def, leaves.map((v) => v * 10)) // { a: 10, b: [20, 30] }
+ */
 export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[]): T {
   let i = 0;
   const build = (d: TreeDef): unknown => {
@@ -76,7 +126,7 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[])
   return out as T;
 }
 
-/** Number of leaves of a structure. */
+/** Number of leaves of a structure. @example ng.tree.numLeaves(ng.tree.structure({ a: 1, b: [2, 3] })) // 3 */
 export function numLeaves(def: TreeDef): number {
   switch (def.kind) {
     case "leaf":
@@ -88,26 +138,189 @@ export function numLeaves(def: TreeDef): number {
   }
 }
 
-/** Applies `fn` to every leaf (with its path), keeping the structure. */
-export function map<R = unknown>(
-  tree: unknown,
-  fn: (leaf: any, path: string) => R,
-  ...rest: unknown[]
-): any {
-  const [leaves, def] = flatten(tree);
-  const others = rest.map((r, k) => {
-    const [l, d] = flatten(r);
-    assertSameStructure(def, d, `tree.map: tree ${k + 1}`, "tree 0");
-    return l;
-  });
-  const paths = leafPaths(def);
-  return unflatten(
-    def,
-    leaves.map((l, i) => (fn as (...a: unknown[]) => R)(l, ...others.map((o) => o[i]), paths[i]!)),
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** Depth countdown that bounds the structural recursion of the tree types below. */
+type Prev = [never, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+/**
+ * A tree of tensors: tensors in nested plain objects and arrays (null and undefined are
+ * empty subtrees). Parameter trees, gradients and tangents have this type.
+ */
+export type TensorTree =
+  Tensor | null | undefined | readonly TensorTree[] | { readonly [key: string]: TensorTree };
+
+/**
+ * The union of the leaf types of a tree type, e.g. `Tensor` for `{ w: Tensor; b: Tensor[] }`.
+ * @example type L = ng.tree.LeafOf<{ w: ng.Tensor; n: number }>; // Tensor | number
+ */
+export type LeafOf<T, D extends number = 10> =
+  IsAny<T> extends true
+    ? any
+    : [D] extends [never]
+      ? unknown
+      : T extends Tensor
+        ? T
+        : T extends null | undefined
+          ? never
+          : // a fast path that also covers recursive aliases such as TensorTree itself
+            [T] extends [TensorTree]
+            ? Tensor
+            : T extends (...args: never[]) => unknown
+              ? T
+              : T extends readonly (infer E)[]
+                ? LeafOf<E, Prev[D]>
+                : T extends object
+                  ? LeafOf<T[keyof T], Prev[D]>
+                  : T;
+
+/**
+ * The type of `tree.map(fn, t)` when `t: T` and fn returns R: T itself when its leaves are
+ * already of type R (mapping Tensor -> Tensor over a parameter tree keeps its type), else
+ * T's structure with every leaf replaced by R.
+ * @example type G = ng.tree.MapLeaves<{ w: ng.Tensor }, number>; // { w: number }
+ */
+export type MapLeaves<T, R> =
+  IsAny<T> extends true
+    ? any
+    : [LeafOf<T>] extends [R]
+      ? [R] extends [LeafOf<T>]
+        ? T
+        : MappedLeaves<T, R>
+      : MappedLeaves<T, R>;
+
+type MappedLeaves<T, R> = T extends Tensor
+  ? R
+  : T extends null | undefined
+    ? T
+    : T extends (...args: never[]) => unknown
+      ? R
+      : T extends readonly unknown[]
+        ? number extends T["length"]
+          ? MapLeaves<T[number], R>[]
+          : { -readonly [K in keyof T]: MapLeaves<T[K], R> }
+        : T extends object
+          ? string extends keyof T
+            ? { [key: string]: MapLeaves<T[string], R> }
+            : { [K in keyof T]: MapLeaves<T[K], R> }
+          : R;
+
+/**
+ * The parameter type of a map callback for leaves of T: where nothing is known about the
+ * leaves (an `unknown` tree) it is `never`, so a callback may declare the leaf type itself.
+ */
+type LeafParam<T> = NoInfer<unknown extends LeafOf<T> ? never : LeafOf<T>>;
+
+/** The callback parameter types for the leaves of each tree of a tuple of trees. */
+type LeavesOf<Ts extends readonly unknown[]> = { [K in keyof Ts]: LeafParam<Ts[K]> };
+
+function checkMapFn(fn: unknown, what: string): void {
+  if (typeof fn === "function") return;
+  const hint =
+    fn !== null && typeof fn === "object"
+      ? ` (${what} takes the function first, like jax.tree.map: ${what}(fn, tree, ...rest))`
+      : "";
+  throw new TypeError(
+    `${what}: fn (argument 1) must be a function, got ${describeValue(fn)}${hint}`,
   );
 }
 
-/** The path of each leaf, e.g. `.layers[0].weight`. */
+function mapImpl(
+  fn: (...args: unknown[]) => unknown,
+  tree: unknown,
+  rest: readonly unknown[],
+  what: string,
+  withPath: boolean,
+): unknown {
+  const [leaves, def] = flatten(tree);
+  const others = rest.map((r, k) => {
+    const [l, d] = flatten(r);
+    assertSameStructure(def, d, `${what}: tree ${k + 2}`, "tree 1");
+    return l;
+  });
+  const paths = withPath ? leafPaths(def) : [];
+  return unflatten(
+    def,
+    leaves.map((l, i) => {
+      const ls = [l, ...others.map((o) => o[i])];
+      return withPath ? fn(paths[i]!, ...ls) : fn(...ls);
+    }),
+  );
+}
+
+/**
+ * Applies `fn` to every leaf of `tree` (and the corresponding leaves of `rest`, which
+ * must have the same structure), keeping the structure. The function comes first, as in
+ * `jax.tree.map`. Mapping tensors to tensors over a tensor tree gives the tree's own type
+ * (also for a generic `T extends TensorTree`); otherwise the result is `MapLeaves<T, R>`.
+ * @example
+ * const ps = { w: ng.array([1, 2]) };
+ * const gs = { w: ng.array([10, 10]) };
+ * const ps2 = ng.tree.map((p: ng.Tensor, g: ng.Tensor) => p.sub(g.mul(0.1)), ps, gs); // { w: [0, 1] }
+ */
+export function map<T extends TensorTree, Rest extends TensorTree[]>(
+  fn: (leaf: Tensor, ...rest: { [K in keyof Rest]: Tensor }) => Tensor,
+  tree: T,
+  ...rest: Rest
+): T;
+export function map<T, Rest extends unknown[], R>(
+  fn: (leaf: LeafParam<T>, ...rest: LeavesOf<Rest>) => R,
+  tree: T,
+  ...rest: Rest
+): MapLeaves<T, R>;
+export function map<T, Rest extends unknown[], R>(
+  fn: (leaf: LeafParam<T>, ...rest: LeavesOf<Rest>) => R,
+  tree: T,
+  ...rest: Rest
+): MapLeaves<T, R> {
+  checkMapFn(fn, "tree.map");
+  return mapImpl(fn as (...a: unknown[]) => unknown, tree, rest, "tree.map", false) as MapLeaves<
+    T,
+    R
+  >;
+}
+
+/**
+ * Like `map`, but `fn` also receives the path of the leaf first, e.g. `.layers[0].weight`
+ * (as `jax.tree_util.tree_map_with_path`).
+ * @example ng.tree.mapWithPath((path, x: ng.Tensor) => path, { w: x }) // { w: ".w" }
+ */
+export function mapWithPath<T, Rest extends unknown[], R>(
+  fn: (path: string, leaf: LeafParam<T>, ...rest: LeavesOf<Rest>) => R,
+  tree: T,
+  ...rest: Rest
+): MapLeaves<T, R> {
+  checkMapFn(fn, "tree.mapWithPath");
+  return mapImpl(
+    fn as (...a: unknown[]) => unknown,
+    tree,
+    rest,
+    "tree.mapWithPath",
+    true,
+  ) as MapLeaves<T, R>;
+}
+
+/**
+ * The leaves of a tree in flatten order (as `jax.tree.leaves`).
+ * @example ng.tree.leaves({ a: 1, b: [2, 3] }) // [1, 2, 3]
+ */
+export function leaves<T>(tree: T): LeafOf<T>[] {
+  return flatten<LeafOf<T>>(tree)[0];
+}
+
+/**
+ * The structure of a tree (as `jax.tree.structure`); `unflatten(structure(t), leaves(t))`
+ * rebuilds t.
+ * @example ng.tree.describe(ng.tree.structure({ a: x, b: [y] })) // "{a: *, b: [*]}"
+ */
+export function structure(tree: unknown): TreeDef {
+  return flatten(tree)[1];
+}
+
+/**
+ * The path of each leaf, e.g. `.layers[0].weight`.
+ * @example ng.tree.leafPaths(ng.tree.structure({ a: 1, b: [2, 3] })) // [".a", ".b[0]", ".b[1]"]
+ */
 export function leafPaths(def: TreeDef, prefix = ""): string[] {
   switch (def.kind) {
     case "leaf":
@@ -125,6 +338,7 @@ function formatKey(k: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
 }
 
+/** A structure as short text, `*` for each leaf. @example ng.tree.describe(ng.tree.structure({ a: 1, b: [2] })) // "{a: *, b: [*]}" */
 export function describe(def: TreeDef): string {
   switch (def.kind) {
     case "leaf":
@@ -138,7 +352,10 @@ export function describe(def: TreeDef): string {
   }
 }
 
-/** Returns the path of the first difference between two structures, or null if equal. */
+/**
+ * Returns the path of the first difference between two structures, or null if equal.
+ * @example ng.tree.structureDifference(ng.tree.structure([1, 2]), ng.tree.structure([1])) // "(root): array of length 2 vs 1"
+ */
 export function structureDifference(a: TreeDef, b: TreeDef, path = ""): string | null {
   if (a.kind !== b.kind) return `${path || "(root)"}: ${describe(a)} vs ${describe(b)}`;
   if (a.kind === "array" && b.kind === "array") {
@@ -169,7 +386,10 @@ export function structureDifference(a: TreeDef, b: TreeDef, path = ""): string |
   return null;
 }
 
-/** Throws a TypeError naming `what` and the path where structures `expected` and `actual` differ. */
+/**
+ * Throws a TypeError naming `what` and the path where structures `expected` and `actual` differ.
+ * @example ng.tree.assertSameStructure(ng.tree.structure({ a: 1 }), ng.tree.structure({ a: 2 }), "grads", "params")
+ */
 export function assertSameStructure(
   expected: TreeDef,
   actual: TreeDef,

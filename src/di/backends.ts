@@ -35,6 +35,7 @@ import { slice } from "../primitives/slice.js";
 import { vmap } from "../transforms/vmap.js";
 import { count } from "./stats.js";
 import type { Pattern } from "./sparsity.js";
+import { checkOptions, optionKeys } from "../util/options.js";
 
 /** Forward-mode AD: pushforward = `ng.jvp`. */
 export class AutoForward {
@@ -64,13 +65,23 @@ export interface FiniteDifferencesOptions {
   step?: number;
 }
 
+/** The keys of FiniteDifferencesOptions (checked against the interface by the compiler). */
+export const FINITE_DIFFERENCES_OPTION_KEYS = optionKeys<FiniteDifferencesOptions>()([
+  "method",
+  "step",
+]);
+
 /** Finite differences in the input's dtype (use float64): pushforward = (f(x+ht) − f(x−ht)) / 2h. */
 export class FiniteDifferences {
   readonly kind = "finiteDifferences";
   readonly method: FDMethod;
   readonly step: number | undefined;
   constructor(options: FiniteDifferencesOptions) {
-    const { method = "central", step } = options;
+    const { method = "central", step } = checkOptions(
+      "ng.di.finiteDifferences",
+      options,
+      FINITE_DIFFERENCES_OPTION_KEYS,
+    );
     if (method !== "central" && method !== "forward" && method !== "backward") {
       throw new TypeError(
         `ng.di.finiteDifferences: method must be "central", "forward" or "backward", got ${String(method)}`,
@@ -118,6 +129,9 @@ export interface AutoSparseOptions {
   pattern?: Pattern;
 }
 
+/** The keys of AutoSparseOptions (checked against the interface by the compiler). */
+export const AUTO_SPARSE_OPTION_KEYS = optionKeys<AutoSparseOptions>()(["pattern"]);
+
 /**
  * Sparse Jacobians and Hessians over a dense backend: the pattern is detected from the
  * staged IR, its columns (or rows) are coloured, and one compressed pass per colour is
@@ -132,7 +146,7 @@ export class AutoSparse {
   ) {
     if (dense instanceof AutoSparse)
       throw new TypeError(`ng.di.autoSparse: the dense backend is already sparse (${dense.name})`);
-    this.pattern = options.pattern;
+    this.pattern = checkOptions("ng.di.autoSparse", options, AUTO_SPARSE_OPTION_KEYS).pattern;
   }
   get name(): string {
     return `autoSparse(${this.dense.name})`;
@@ -159,7 +173,7 @@ export function autoReverse(): AutoReverse {
 
 /**
  * Finite differences (an oracle for testing; use float64 inputs).
- * @example ng.di.gradient(f, ng.di.finiteDifferences({ method: "central" }), x64)
+ * @example ng.di.gradient(f, ng.di.finiteDifferences({ method: "central" }), x.cast("float64"))
  */
 export function finiteDifferences(options: FiniteDifferencesOptions = {}): FiniteDifferences {
   return new FiniteDifferences(options);

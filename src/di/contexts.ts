@@ -26,7 +26,8 @@ export type Context = Constant | Cache;
  * Marks a context argument that f receives but the operator does not differentiate.
  * @example
  * const loss = (w, data) => ng.mean(ng.square(ng.sub(ng.matmul(data.x, w), data.y)));
- * ng.di.gradient(loss, ng.di.autoReverse(), w, ng.di.constant({ x, y }));
+ * const data = { x: ng.array([[1, 2], [3, 4]]), y: ng.array([1, 0]) };
+ * ng.di.gradient(loss, ng.di.autoReverse(), ng.zeros([2]), ng.di.constant(data)); // [-1, -2]
  */
 export function constant<T>(value: T): Constant<T> {
   return new Constant(value);

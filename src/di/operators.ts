@@ -403,7 +403,7 @@ export function valueAndPushforward(
 
 /**
  * Pullbacks (vector-Jacobian products) of each cotangent of `ty` (shaped like f's output).
- * @example const [dx] = ng.di.pullback((x) => ng.sin(x), ng.di.autoReverse(), x, [u]); // cos(x)·u
+ * @example const [dx] = ng.di.pullback((x) => ng.sin(x), ng.di.autoReverse(), x, [ng.onesLike(x)]); // cos(x)
  */
 export function pullback(
   f: Fn,
@@ -417,7 +417,7 @@ export function pullback(
 
 /**
  * f(x) and the pullbacks of each cotangent of `ty`: `[y, [dx1, dx2, ...]]`.
- * @example const [y, [dx]] = ng.di.valueAndPullback(f, ng.di.autoReverse(), x, [u]);
+ * @example const [y, [dx]] = ng.di.valueAndPullback(f, ng.di.autoReverse(), x, [ng.array(1)]);
  */
 export function valueAndPullback(
   f: Fn,
@@ -462,7 +462,10 @@ export function gradient(f: Fn, backend: Backend, x: unknown, ...contexts: unkno
 
 /**
  * f(x) and its gradient: `[y, g]`.
- * @example const [loss, g] = ng.di.valueAndGradient(loss, ng.di.autoReverse(), w, ng.di.constant(data));
+ * @example
+ * const loss = (w, data) => ng.mean(ng.square(ng.sub(ng.matmul(data.x, w), data.y)));
+ * const data = { x: ng.array([[1, 2], [3, 4]]), y: ng.array([1, 0]) };
+ * const [l, g] = ng.di.valueAndGradient(loss, ng.di.autoReverse(), ng.zeros([2]), ng.di.constant(data)); // 0.5, [-1, -2]
  */
 export function valueAndGradient(
   f: Fn,

@@ -358,7 +358,10 @@ export function prepareDerivative(
 /**
  * Prepares `gradient` / `valueAndGradient`: staged once, cheap at new points of x's shape.
  * @example
- * const prep = ng.di.prepareGradient(loss, ng.di.autoReverse(), w, ng.di.constant(data));
+ * const loss = (w, data) => ng.mean(ng.square(ng.sub(ng.matmul(data.x, w), data.y)));
+ * const batches = [0, 1, 2].map((i) => ({ x: ng.array([[1, i], [i, 1]]), y: ng.array([1, 0]) }));
+ * let w = ng.zeros([2]);
+ * const prep = ng.di.prepareGradient(loss, ng.di.autoReverse(), w, ng.di.constant(batches[0]));
  * for (const batch of batches) w = ng.sub(w, ng.mul(0.1, prep.gradient(w, ng.di.constant(batch))));
  */
 export function prepareGradient(
@@ -382,7 +385,7 @@ export function prepareGradient(
 /**
  * Prepares `jacobian` / `valueAndJacobian`; with autoSparse the pattern and colouring are
  * computed here once (`prep.coloring.count` passes per call).
- * @example const p = ng.di.prepareJacobian(f, ng.di.autoSparse(ng.di.autoForward()), x); p.jacobian(x2);
+ * @example const p = ng.di.prepareJacobian(f, ng.di.autoSparse(ng.di.autoForward()), x); p.jacobian(y);
  */
 export function prepareJacobian(
   f: Fn,
@@ -404,7 +407,7 @@ export function prepareJacobian(
 
 /**
  * Prepares `pushforward` / `valueAndPushforward` for tangent lists shaped like `tx`.
- * @example const p = ng.di.preparePushforward(f, ng.di.autoForward(), x, [v]); p.pushforward(x2, [v2]);
+ * @example const p = ng.di.preparePushforward(f, ng.di.autoForward(), x, [v]); p.pushforward(y, [v]);
  */
 export function preparePushforward(
   f: Fn,
@@ -427,7 +430,7 @@ export function preparePushforward(
 
 /**
  * Prepares `pullback` / `valueAndPullback` for cotangent lists shaped like `ty`.
- * @example const p = ng.di.preparePullback(f, ng.di.autoReverse(), x, [u]); p.pullback(x2, [u2]);
+ * @example const p = ng.di.preparePullback(f, ng.di.autoReverse(), x, [ng.array(1)]); p.pullback(y, [ng.array(2)]);
  */
 export function preparePullback(
   f: Fn,
@@ -441,7 +444,7 @@ export function preparePullback(
 
 /**
  * Prepares `hvp` / `gradientAndHvp` for direction lists shaped like `tx`.
- * @example const p = ng.di.prepareHvp(f, ng.di.autoReverse(), x, [v]); p.hvp(x2, [v2]);
+ * @example const p = ng.di.prepareHvp(f, ng.di.autoReverse(), x, [v]); p.hvp(y, [v]);
  */
 export function prepareHvp(
   f: Fn,
@@ -456,7 +459,7 @@ export function prepareHvp(
 /**
  * Prepares `hessian` / `valueGradientAndHessian`; with autoSparse the pattern and colouring
  * are computed here once.
- * @example const p = ng.di.prepareHessian(f, ng.di.autoSparse(ng.di.autoReverse()), x); p.hessian(x2);
+ * @example const p = ng.di.prepareHessian(f, ng.di.autoSparse(ng.di.autoReverse()), x); p.hessian(y);
  */
 export function prepareHessian(
   f: Fn,

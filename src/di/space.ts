@@ -35,7 +35,7 @@ export interface Space {
  * doubles); `what` names the tree in errors.
  */
 export function spaceOf(tree: unknown, what: string): Space {
-  const [raw, def] = flatten(tree);
+  const [raw, def] = flatten(tree, what);
   const paths = leafPaths(def);
   const leaves = raw.map((l, i) => {
     if (l instanceof Tensor) return l;

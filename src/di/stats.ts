@@ -24,7 +24,7 @@ export function stats(): DiStats {
   return { ...counters };
 }
 
-/** Resets the pass counters. */
+/** Resets the pass counters. @example ng.di.resetStats(); ng.di.stats().pullback // 0 */
 export function resetStats(): void {
   counters = { pushforward: 0, pullback: 0, hvp: 0 };
 }

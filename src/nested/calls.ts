@@ -24,10 +24,16 @@ import { batchToFront } from "../primitives/batching.js";
 import { mul } from "../primitives/mul.js";
 import { sum } from "../primitives/sum.js";
 import { zerosLike } from "../primitives/zeros_like.js";
-import { jvp } from "../transforms/jvp.js";
+// Internal: primals may include integer residuals carried with zero tangents.
+import { jvpUnchecked as jvp } from "../transforms/jvp.js";
 import { vmap } from "../transforms/vmap.js";
 import { forwardValueAndGrad, hessianVectorProduct, merge, reverseValueAndGrad } from "./expand.js";
-import { recordExpansion } from "./stats.js";
+import {
+  recordEvaluation,
+  recordExpansion,
+  recordSubstitution,
+  type DecisionRecord,
+} from "./stats.js";
 import { stageClosed } from "./stage.js";
 
 /** How a gradCall is expanded: the outer derivative rule and the inner gradient's mode. */
@@ -40,6 +46,8 @@ export interface GradCallParams {
   strategy: Expansion;
   /** The inner transform, for stats and messages. */
   kind: string;
+  /** The decision this call reports to (absent for derived calls such as a value tangent's transpose). */
+  decision?: DecisionRecord;
 }
 
 export interface DirDerivCallParams {
@@ -111,6 +119,11 @@ function batchedCall(
   return { ir: r.staged.ir, inputs: [...inputs, ...r.staged.captured] };
 }
 
+/** Why a batched gradCall decided as innerForward runs as nest. */
+const INNER_FORWARD_UNDER_VMAP =
+  "under vmap the call differentiates the sum over the batch, and forward mode would take " +
+  "one pass per element of the whole batch instead of one per example's input";
+
 /** The value and gradient outputs of `ir` at `xs`, by the strategy's inner mode. */
 function innerValueAndGrad(p: GradCallParams, xs: Tensor[]): Tensor[] {
   return p.strategy === "innerForward"
@@ -123,7 +136,14 @@ export const gradCallP: DefinedPrimitive<GradCallParams, "gradCall"> = definePri
   "gradCall"
 >({
   name: "gradCall",
-  impl: (xs, p) => concreteCall(xs, (ts) => innerValueAndGrad(p, ts)),
+  impl: (xs, p) => {
+    recordEvaluation(p.decision, () => `${p.kind} (${p.ir.eqns.length} equations)`);
+    return concreteCall(xs, (ts) => innerValueAndGrad(p, ts));
+  },
+  expand: (xs, p) => {
+    recordEvaluation(p.decision, () => `${p.kind} (${p.ir.eqns.length} equations), inlined`);
+    return innerValueAndGrad(p, xs);
+  },
   abstractEval: (avals, p) => [...p.ir.outVars.map((v) => v.aval), ...p.wrt.map((i) => avals[i]!)],
   formatParams: (p) =>
     `[wrt=(${p.wrt.join(",")}), strategy=${p.strategy}, kind=${p.kind}, ir=(${p.ir.eqns.length} eqns)]`,
@@ -140,6 +160,7 @@ export const gradCallP: DefinedPrimitive<GradCallParams, "gradCall"> = definePri
       recordExpansion(
         symbolic ? p.strategy : `${p.strategy} (eager)`,
         () => `${p.kind} (${p.ir.eqns.length} equations)`,
+        p.decision,
       );
       const [outs, touts] = jvp(
         (...ys: Tensor[]) => innerValueAndGrad(p, merge(primals, nn, ys)),
@@ -151,6 +172,7 @@ export const gradCallP: DefinedPrimitive<GradCallParams, "gradCall"> = definePri
     recordExpansion(
       p.strategy,
       () => `${p.kind} (${p.ir.eqns.length} equations, ${nn.length} input(s) with tangents)`,
+      p.decision,
     );
     const outs = bind(gradCallP, primals, p);
     // Tangent of the value, ⟨∇f, t⟩: a linear call evaluated only if the value is used.
@@ -182,11 +204,13 @@ export const gradCallP: DefinedPrimitive<GradCallParams, "gradCall"> = definePri
   // element of the whole batch, so it becomes plain nesting of the batched call.
   batch: (xs, dims, p, size) => {
     const b = batchedCall(p.ir, xs, dims, size, p.wrt, "sumAndAll");
-    const outs = bind(gradCallP, b.inputs, {
-      ...p,
-      ir: b.ir,
-      strategy: p.strategy === "innerForward" ? "nest" : p.strategy,
-    }).slice(1);
+    let strategy = p.strategy;
+    if (strategy === "innerForward") {
+      strategy = "nest";
+      if (p.decision !== undefined)
+        recordSubstitution(p.decision, "nest", INNER_FORWARD_UNDER_VMAP);
+    }
+    const outs = bind(gradCallP, b.inputs, { ...p, ir: b.ir, strategy }).slice(1);
     return [outs, outs.map(() => 0)];
   },
   testSpec: { cases: [] },
@@ -198,11 +222,10 @@ export const hvpCallP: DefinedPrimitive<HvpCallParams, "hvpCall"> = definePrimit
 >({
   name: "hvpCall",
   linear: true,
-  impl: (xs, p) => {
+  impl: (xs, p) => concreteCall(xs, (ts) => hvpCallP.expand!(ts, p)),
+  expand: (ts, p) => {
     const n = p.ir.inVars.length;
-    return concreteCall(xs, (ts) =>
-      hessianVectorProduct(p.ir, ts.slice(0, n), p.rows, p.cols, ts.slice(n)),
-    );
+    return hessianVectorProduct(p.ir, ts.slice(0, n), p.rows, p.cols, ts.slice(n));
   },
   abstractEval: (avals, p) => p.rows.map((i) => new ShapedArray(avals[i]!.shape, avals[i]!.dtype)),
   formatParams: (p) =>
@@ -277,17 +300,16 @@ export const dirDerivCallP: DefinedPrimitive<DirDerivCallParams, "dirDerivCall">
 >({
   name: "dirDerivCall",
   linear: true,
-  impl: (xs, p) => {
+  impl: (xs, p) => concreteCall(xs, (ts) => dirDerivCallP.expand!(ts, p)),
+  expand: (ts, p) => {
     const n = p.ir.inVars.length;
-    return concreteCall(xs, (ts) => {
-      const ins = ts.slice(0, n);
-      const [, t] = jvp(
-        (...ys: Tensor[]) => evalIR(p.ir, merge(ins, p.cols, ys)).slice(0, 1),
-        p.cols.map((i) => ins[i]!),
-        ts.slice(n),
-      ) as [Tensor[], Tensor[]];
-      return t;
-    });
+    const ins = ts.slice(0, n);
+    const [, t] = jvp(
+      (...ys: Tensor[]) => evalIR(p.ir, merge(ins, p.cols, ys)).slice(0, 1),
+      p.cols.map((i) => ins[i]!),
+      ts.slice(n),
+    ) as [Tensor[], Tensor[]];
+    return t;
   },
   abstractEval: (_avals, p) => [p.ir.outVars[0]!.aval],
   formatParams: (p) => `[cols=(${p.cols.join(",")}), ir=(${p.ir.eqns.length} eqns)]`,

@@ -11,7 +11,8 @@ import { NDArray } from "../tensor/ndarray.js";
 import { fromNDArray, scalar } from "../primitives/convert.js";
 import { reshape } from "../primitives/reshape.js";
 import { stack } from "../primitives/concatenate.js";
-import { jvp } from "../transforms/jvp.js";
+// Internal: primals may include integer residuals carried with zero tangents.
+import { jvpUnchecked as jvp } from "../transforms/jvp.js";
 import { linearizeFlat, pullbackFlat } from "../transforms/vjp.js";
 
 /** `xs` with the entries at `idx` replaced by `ys`. */

@@ -15,18 +15,32 @@ import { mul } from "../primitives/mul.js";
 import { sum } from "../primitives/sum.js";
 import { zerosLike } from "../primitives/zeros_like.js";
 import { setNestedGradHandler } from "../transforms/grad.js";
-import { gradCallP } from "./calls.js";
+import { gradCallP, type GradCallParams } from "./calls.js";
 import { decide } from "./policy.js";
 import { stageClosed } from "./stage.js";
-import { recordDecision, recordExpansion, recordFallback, recordStaged } from "./stats.js";
+import {
+  recordCacheHit,
+  recordDecision,
+  recordExpansion,
+  recordFallback,
+  recordInvalidation,
+  recordStaged,
+  setOnReset,
+  type DecisionRecord,
+} from "./stats.js";
+import { cacheKey, clearCache, drop, fingerprint, lookup, store, type CacheKey } from "./cache.js";
+import { currentTrace } from "../core/trace.js";
+import { scalar } from "../primitives/convert.js";
 import {
   linearizeFlat,
   pullbackFlat,
   setNestedPullbackHandler,
+  type Linearized,
   type Pullback,
 } from "../transforms/vjp.js";
 
 export { stats, resetStats, setLogSink, type NestedStats } from "./stats.js";
+export { clearCache } from "./cache.js";
 export { flops, residualBytes } from "./policy.js";
 
 function totalSize(xs: readonly Tensor[]): number {
@@ -34,12 +48,16 @@ function totalSize(xs: readonly Tensor[]): number {
 }
 
 /**
- * Stages an inner derivative's function for switching: null (plain nesting) when switching
- * is off or staging fails (the reason is counted and logged); else the closure-converted
- * IR, the captured tracers and the strategy decision, all recorded in the stats.
+ * Stages an inner derivative's function for switching: null (plain nesting) when staging
+ * fails (the reason is counted and logged); else the closure-converted IR, the captured
+ * tracers and the decision record, with the decision stored in the cache under `key`.
  */
-function stageInner(fn: (xs: Tensor[]) => Tensor[], leaves: Tensor[], fname: string) {
-  if (!getConfig().nestedSwitching) return null;
+function stageInner(
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  fname: string,
+  key: CacheKey | null,
+) {
   const r = stageClosed(fn, leaves, `nested ${fname}`);
   if (!r.ok) {
     recordFallback(r.reason, () => `${fname}: ${r.detail}`);
@@ -51,8 +69,41 @@ function stageInner(fn: (xs: Tensor[]) => Tensor[], leaves: Tensor[], fname: str
     () => `${ir.eqns.length} equations, ${captured.length} captured tracer(s) closure-converted`,
   );
   const dec = decide(ir, totalSize(leaves));
-  recordDecision(dec.strategy, () => dec.why);
-  return { ir, captured, dec };
+  store(key, { strategy: dec.strategy, why: dec.why });
+  return { ir, captured, rec: recordDecision(fname, dec.strategy, dec.why) };
+}
+
+/**
+ * A cached `nest` decision, served without staging: plain nesting of the fresh function is
+ * what the nest expansion computes (the inner derivative linearized once, its tangent
+ * program differentiated by the outer transforms), so nothing the closure captured can be
+ * stale. The linearization's fingerprint checks that the inner computation still has the
+ * structure the decision was made for; if not, the entry is dropped and the next call
+ * stages and decides again.
+ */
+function cachedNest(
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  fname: string,
+  key: CacheKey,
+  why: string,
+): { lin: Linearized; rec: DecisionRecord } {
+  const lin = linearizeFlat(fn, leaves);
+  const entry = lookup(key)!;
+  const fp = fingerprint(lin.ir);
+  if (entry.fingerprint === undefined) entry.fingerprint = fp;
+  else if (entry.fingerprint !== fp) {
+    drop(key);
+    recordInvalidation(() => `inner ${fname}: linearization ${entry.fingerprint} became ${fp}`);
+  }
+  recordCacheHit(fname, () => `nest, ${lin.ir.eqns.length} tangent equations`);
+  return { lin, rec: recordDecision(fname, "nest", `cached: ${why}`) };
+}
+
+/** The entry to serve from the cache without staging, if there is one. */
+function cachedNestEntry(key: CacheKey | null) {
+  const e = lookup(key);
+  return e !== undefined && e.strategy === "nest" ? e : undefined;
 }
 
 /** Inner grad/valueAndGrad: [value, ...aux, ...grads] from one gradCall, or null (fallback). */
@@ -61,15 +112,31 @@ function nestedGrad(
   leaves: Tensor[],
   _nOut: number,
   fname: string,
+  origin?: unknown,
 ): Tensor[] | null {
-  const staged = stageInner(fn, leaves, fname);
+  if (!getConfig().nestedSwitching) return null;
+  const key = cacheKey(origin, fname, leaves);
+  const hit = cachedNestEntry(key);
+  const trace = currentTrace();
+  // Only directly under a JVP trace is nest the same as plain nesting: under vmap or jit
+  // the call primitive itself is batched (the sum trick) or kept in the program.
+  if (hit !== undefined && trace.kind === "jvp") {
+    const { lin, rec } = cachedNest(fn, leaves, fname, key!, hit.why);
+    const eager = trace.parent?.kind !== "staging";
+    recordExpansion(eager ? "nest (eager)" : "nest", () => `${fname} (cached)`, rec);
+    const y = lin.outs[0]!;
+    const cts = lin.outs.map((_o, i) => (i === 0 ? scalar(1, y.dtype) : null));
+    return [...lin.outs, ...pullbackFlat(lin, leaves, cts)];
+  }
+  const staged = stageInner(fn, leaves, fname, key);
   if (staged === null) return null;
-  const { ir, captured, dec } = staged;
+  const { ir, captured, rec } = staged;
   return bind(gradCallP, [...leaves, ...captured], {
     ir,
     wrt: leaves.map((_l, i) => i),
-    strategy: dec.strategy,
+    strategy: rec.chosen as GradCallParams["strategy"],
     kind: fname,
+    decision: rec,
   });
 }
 
@@ -78,12 +145,28 @@ function nestedPullback(
   fn: (xs: Tensor[]) => Tensor[],
   leaves: Tensor[],
   fname: string,
+  origin?: unknown,
 ): Pullback | null {
-  const staged = stageInner(fn, leaves, fname);
+  if (!getConfig().nestedSwitching) return null;
+  const key = cacheKey(origin, fname, leaves);
+  const hit = cachedNestEntry(key);
+  // An inner pullback decided as nest never binds a call primitive (below), so serving it
+  // from the cache is the same computation under every outer transform.
+  if (hit !== undefined) {
+    const { lin, rec } = cachedNest(fn, leaves, fname, key!, hit.why);
+    return {
+      outs: lin.outs,
+      pullback: (cts) => {
+        recordExpansion("nest", () => `${fname} pullback (cached)`, rec);
+        return pullbackFlat(lin, leaves, cts);
+      },
+    };
+  }
+  const staged = stageInner(fn, leaves, fname, key);
   if (staged === null) return null;
-  const { ir, captured, dec } = staged;
+  const { ir, captured, rec } = staged;
   const inputs = [...leaves, ...captured];
-  if (dec.strategy === "nest") {
+  if (rec.chosen === "nest") {
     // Nesting: linearize once and share the residuals between all pullbacks (a pullback
     // as a gradCall of ψ would re-run f for each cotangent).
     // Only the arguments are linearized: the captured outer values are constants here,
@@ -92,7 +175,7 @@ function nestedPullback(
     return {
       outs: lin.outs,
       pullback: (cts) => {
-        recordExpansion("nest", () => `${fname} pullback (${ir.eqns.length} equations)`);
+        recordExpansion("nest", () => `${fname} pullback (${ir.eqns.length} equations)`, rec);
         return pullbackFlat(lin, leaves, cts);
       },
     };
@@ -125,8 +208,9 @@ function nestedPullback(
     return bind(gradCallP, [...inputs, ...us], {
       ir: psi.staged.ir,
       wrt: leaves.map((_l, i) => i),
-      strategy: dec.strategy,
+      strategy: rec.current as GradCallParams["strategy"],
       kind: `${fname} pullback`,
+      decision: rec,
     }).slice(1);
   };
   return { outs, pullback };
@@ -134,3 +218,4 @@ function nestedPullback(
 
 setNestedGradHandler(nestedGrad);
 setNestedPullbackHandler(nestedPullback);
+setOnReset(clearCache);

@@ -10,7 +10,10 @@ import type { Expansion, GradCallParams, HvpCallParams } from "./calls.js";
 
 const BYTES = { float32: 4, float64: 8, int32: 4, bool: 1 } as const;
 
-/** Estimated floating-point operations of one evaluation of `ir`. */
+/**
+ * Estimated floating-point operations of one evaluation of `ir`.
+ * @example ng.nested.flops(ng.makeIR((x) => ng.sum(ng.mul(x, x)))(ng.zeros([3]))) // 4 (3 products, 1 sum)
+ */
 export function flops(ir: IR): number {
   let total = 0;
   for (const e of ir.eqns) {
@@ -40,7 +43,10 @@ export function flops(ir: IR): number {
   return total;
 }
 
-/** Bytes of intermediate values a linearization of `ir` keeps alive (its residuals). */
+/**
+ * Bytes of intermediate values a linearization of `ir` keeps alive (its residuals).
+ * @example ng.nested.residualBytes(ng.makeIR((x) => ng.sum(ng.mul(x, x)))(ng.zeros([3]))) // 16
+ */
 export function residualBytes(ir: IR): number {
   let total = 0;
   for (const e of ir.eqns) for (const o of e.outputs) total += o.aval.size * BYTES[o.aval.dtype];

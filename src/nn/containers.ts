@@ -16,12 +16,43 @@ import {
   isPlainObject,
   setOwn,
   treeError,
+  type AnyLayer,
   type Layer,
+  type Params,
+  type State,
   type Tree,
 } from "./layer.js";
 
+/** The parameter type of a layer type. */
+export type ParamsOf<L> = L extends Layer<infer P, any, any, any> ? P : never;
+
+/** The state type of a layer type. */
+export type StateOf<L> = L extends Layer<any, infer S, any, any> ? S : never;
+
+type Succ = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+
+/** The key of the child at tuple index I ("0" -> "layer_1"). */
+type ChildKey<I> = I extends `${number}`
+  ? I extends keyof Succ
+    ? `layer_${Succ[I]}`
+    : `layer_${number}`
+  : never;
+
+/** The parameters (or state, with StateOf) of a container of the children Ls, keyed by position. */
+export type PositionalParams<Ls extends readonly unknown[]> = {
+  [I in keyof Ls as ChildKey<I>]: ParamsOf<Ls[I]>;
+};
+/** The state of a container of the children Ls, keyed by position. */
+export type PositionalState<Ls extends readonly unknown[]> = {
+  [I in keyof Ls as ChildKey<I>]: StateOf<Ls[I]>;
+};
+/** The parameters of a container of named children. */
+export type NamedParams<M> = { [K in keyof M]: ParamsOf<M[K]> };
+/** The state of a container of named children. */
+export type NamedState<M> = { [K in keyof M]: StateOf<M[K]> };
+
 /** Checks that a container's params or state object has exactly the children's keys. */
-function checkChildKeys(layer: Layer, tree: unknown, names: readonly string[], what: string) {
+function checkChildKeys(layer: AnyLayer, tree: unknown, names: readonly string[], what: string) {
   if (!isPlainObject(tree)) {
     throw treeError(layer, `${what}: expected a plain object, got ${describeValue(tree)}`);
   }
@@ -36,21 +67,21 @@ function checkChildKeys(layer: Layer, tree: unknown, names: readonly string[], w
 }
 
 /** Children given as a list (keys layer_1, layer_2, ...) or as one object of named layers. */
-function namedChildren(args: readonly unknown[], name: string): [string[], Layer[]] {
+function namedChildren(args: readonly unknown[], name: string): [string[], AnyLayer[]] {
   if (args.length === 1 && !isLayer(args[0]) && isPlainObject(args[0])) {
     const entries = Object.entries(args[0]);
     entries.forEach(([k, l]) => checkLayer(l, `${name}: layer '${k}'`));
-    return [entries.map(([k]) => k), entries.map(([, l]) => l as Layer)];
+    return [entries.map(([k]) => k), entries.map(([, l]) => l as AnyLayer)];
   }
   args.forEach((l, i) => checkLayer(l, `${name}: layer ${i + 1}`));
-  return [args.map((_, i) => `layer_${i + 1}`), args as Layer[]];
+  return [args.map((_, i) => `layer_${i + 1}`), args as AnyLayer[]];
 }
 
 /** init of a keyed container: one split key per child. */
 function initChildren(
-  container: Layer,
+  container: AnyLayer,
   names: readonly string[],
-  layers: readonly Layer[],
+  layers: readonly AnyLayer[],
   key: Tensor,
 ): [Tree, Tree] {
   const keys = layers.length > 0 ? split(key, layers.length) : [];
@@ -64,11 +95,13 @@ function initChildren(
   return [ps, st];
 }
 
-class Chain implements Layer<Tree, Tree> {
+// The containers' own classes are loosely typed (a child may be any layer); their
+// factories give the typed Layer interface.
+class Chain implements AnyLayer {
   readonly kind = "chain";
   constructor(
     readonly names: readonly string[],
-    readonly layers: readonly Layer[],
+    readonly layers: readonly AnyLayer[],
   ) {}
   describe(): string {
     return `chain(${this.layers.map(describeLayer).join(", ")})`;
@@ -76,7 +109,7 @@ class Chain implements Layer<Tree, Tree> {
   init(key: Tensor): [Tree, Tree] {
     return initChildren(this, this.names, this.layers, key);
   }
-  apply(x: unknown, ps: Tree, st: Tree): [unknown, Tree] {
+  apply(x: unknown, ps: Tree, st: Tree): [Tree, Tree] {
     checkChildKeys(this, ps, this.names, "params");
     checkChildKeys(this, st, this.names, "state");
     const newSt: Record<string, unknown> = {};
@@ -97,7 +130,14 @@ class Chain implements Layer<Tree, Tree> {
  * @example const mlp = ng.nn.chain(ng.nn.dense(2, 16, ng.tanh), ng.nn.dense(16, 1));
  * @example const ae = ng.nn.chain({ encoder: ng.nn.dense(8, 2), decoder: ng.nn.dense(2, 8) });
  */
-export function chain(...layers: (Layer | Record<string, Layer>)[]): Layer<Tree, Tree> {
+export function chain<const M extends Record<string, AnyLayer>>(
+  named: M,
+): Layer<NamedParams<M>, NamedState<M>>;
+export function chain<Ls extends AnyLayer[]>(
+  ...layers: Ls
+): Layer<PositionalParams<Ls>, PositionalState<Ls>>;
+export function chain(...layers: (AnyLayer | Record<string, AnyLayer>)[]): Layer<Params, State>;
+export function chain(...layers: (AnyLayer | Record<string, AnyLayer>)[]): AnyLayer {
   const [names, ls] = namedChildren(layers, "chain");
   return new Chain(names, ls);
 }
@@ -105,12 +145,12 @@ export function chain(...layers: (Layer | Record<string, Layer>)[]): Layer<Tree,
 /** Combines the outputs of parallel branches (e.g. ng.add, or (a, b) => ng.concat([a, b], -1)). */
 export type Connection = (...ys: any[]) => any;
 
-class Parallel implements Layer<Tree, Tree> {
+class Parallel implements AnyLayer {
   readonly kind = "parallel";
   constructor(
     readonly connection: Connection | null,
     readonly names: readonly string[],
-    readonly layers: readonly Layer[],
+    readonly layers: readonly AnyLayer[],
   ) {}
   describe(): string {
     return `parallel(${this.layers.map(describeLayer).join(", ")})`;
@@ -118,7 +158,7 @@ class Parallel implements Layer<Tree, Tree> {
   init(key: Tensor): [Tree, Tree] {
     return initChildren(this, this.names, this.layers, key);
   }
-  apply(x: unknown, ps: Tree, st: Tree): [unknown, Tree] {
+  apply(x: unknown, ps: Tree, st: Tree): [Tree, Tree] {
     checkChildKeys(this, ps, this.names, "params");
     checkChildKeys(this, st, this.names, "state");
     // An array input with one entry per branch feeds branch i with x[i]; otherwise all get x.
@@ -141,10 +181,30 @@ class Parallel implements Layer<Tree, Tree> {
  * connection the output is the array of branch outputs. Keys as in `chain`.
  * @example const block = ng.nn.parallel(ng.add, ng.nn.dense(4, 4), ng.nn.dense(4, 4, ng.relu));
  */
+export function parallel<const M extends Record<string, AnyLayer>>(
+  connection: Connection,
+  named: M,
+): Layer<NamedParams<M>, NamedState<M>, Tensor | Tensor[], Tensor>;
+export function parallel<Ls extends AnyLayer[]>(
+  connection: Connection,
+  ...layers: Ls
+): Layer<PositionalParams<Ls>, PositionalState<Ls>, Tensor | Tensor[], Tensor>;
+export function parallel<const M extends Record<string, AnyLayer>>(
+  connection: null,
+  named: M,
+): Layer<NamedParams<M>, NamedState<M>, Tensor | Tensor[], Tensor[]>;
+export function parallel<Ls extends AnyLayer[]>(
+  connection: null,
+  ...layers: Ls
+): Layer<PositionalParams<Ls>, PositionalState<Ls>, Tensor | Tensor[], Tensor[]>;
 export function parallel(
   connection: Connection | null,
-  ...layers: (Layer | Record<string, Layer>)[]
-): Layer<Tree, Tree> {
+  ...layers: (AnyLayer | Record<string, AnyLayer>)[]
+): Layer<Params, State, Tensor | Tensor[], Tensor | Tensor[]>;
+export function parallel(
+  connection: Connection | null,
+  ...layers: (AnyLayer | Record<string, AnyLayer>)[]
+): AnyLayer {
   if (connection !== null && typeof connection !== "function") {
     throw new TypeError(
       `parallel: connection: expected a function or null, got ${describeValue(connection)}`,
@@ -154,10 +214,10 @@ export function parallel(
   return new Parallel(connection, names, ls);
 }
 
-class SkipConnection implements Layer<Tree, Tree> {
+class SkipConnection implements AnyLayer {
   readonly kind = "skipConnection";
   constructor(
-    readonly layer: Layer,
+    readonly layer: AnyLayer,
     readonly connection: (y: any, x: any) => any,
   ) {}
   describe(): string {
@@ -166,7 +226,7 @@ class SkipConnection implements Layer<Tree, Tree> {
   init(key: Tensor): [Tree, Tree] {
     return this.layer.init(key);
   }
-  apply(x: unknown, ps: Tree, st: Tree): [unknown, Tree] {
+  apply(x: unknown, ps: Tree, st: Tree): [Tree, Tree] {
     const [y, s] = this.layer.apply(x, ps, st);
     return [this.connection(y, x), s];
   }
@@ -177,10 +237,10 @@ class SkipConnection implements Layer<Tree, Tree> {
  * parameters and state are those of `layer` itself.
  * @example const res = ng.nn.skipConnection(ng.nn.dense(8, 8, ng.tanh));
  */
-export function skipConnection(
-  layer: Layer,
-  connection?: (y: any, x: any) => any,
-): Layer<Tree, Tree> {
+export function skipConnection<P, S>(
+  layer: Layer<P, S>,
+  connection?: (y: Tensor, x: Tensor) => Tensor,
+): Layer<P, S> {
   checkLayer(layer, "skipConnection: layer");
   if (connection !== undefined && typeof connection !== "function") {
     throw new TypeError(
@@ -190,7 +250,7 @@ export function skipConnection(
   return new SkipConnection(layer, connection ?? ((y: Tensor, x: Tensor) => add(y, x)));
 }
 
-class WrappedFunction implements Layer<Record<string, never>, Record<string, never>> {
+class WrappedFunction implements AnyLayer {
   readonly kind = "wrappedFunction";
   constructor(readonly fn: (x: any) => any) {}
   describe(): string {
@@ -199,7 +259,7 @@ class WrappedFunction implements Layer<Record<string, never>, Record<string, nev
   init(): [Record<string, never>, Record<string, never>] {
     return [{}, {}];
   }
-  apply(x: unknown, _ps: unknown, st: Record<string, never>): [unknown, Record<string, never>] {
+  apply(x: unknown, _ps: unknown, st: Record<string, never>): [Tree, Record<string, never>] {
     return [this.fn(x), st];
   }
 }
@@ -208,9 +268,9 @@ class WrappedFunction implements Layer<Record<string, never>, Record<string, nev
  * A parameter-free layer that applies `fn` (params and state `{}`).
  * @example ng.nn.chain(ng.nn.dense(2, 3), ng.nn.wrappedFunction((x) => ng.sin(x)));
  */
-export function wrappedFunction(
-  fn: (x: any) => any,
-): Layer<Record<string, never>, Record<string, never>> {
+export function wrappedFunction<X = Tensor, Y = Tensor>(
+  fn: (x: X) => Y,
+): Layer<Record<string, never>, Record<string, never>, X, Y> {
   if (typeof fn !== "function") {
     throw new TypeError(`wrappedFunction: fn: expected a function, got ${describeValue(fn)}`);
   }

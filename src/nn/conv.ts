@@ -25,6 +25,7 @@ import {
   checkInit,
   runInit,
 } from "./layer.js";
+import { optionKeys } from "../util/options.js";
 
 /** Options of the convolution layers. */
 export interface ConvLayerOptions {
@@ -51,11 +52,29 @@ export interface ConvTransposeLayerOptions extends ConvLayerOptions {
   outputPadding?: number | readonly number[];
 }
 
+/** The keys of ConvLayerOptions (checked against the interface by the compiler). */
+export const CONV_LAYER_OPTION_KEYS = optionKeys<ConvLayerOptions>()([
+  "stride",
+  "padding",
+  "dilation",
+  "groups",
+  "useBias",
+  "init",
+  "biasInit",
+  "dtype",
+]);
+
+/** The keys of ConvTransposeLayerOptions (checked against the interface by the compiler). */
+export const CONV_TRANSPOSE_LAYER_OPTION_KEYS = optionKeys<ConvTransposeLayerOptions>()([
+  ...CONV_LAYER_OPTION_KEYS,
+  "outputPadding",
+]);
+
 /** Parameters of a convolution layer. */
-export interface ConvLayerParams {
+export type ConvLayerParams = {
   weight: Tensor;
   bias?: Tensor;
-}
+};
 
 type Empty = Record<string, never>;
 
@@ -133,7 +152,12 @@ function makeConv(
     );
   }
   k.forEach((d, i) => checkSize(d, `${kind}: kernel[${i}]`));
-  const [act, o] = activationAndOptions<ConvTransposeLayerOptions>(activation, options, kind);
+  const [act, o] = activationAndOptions<ConvTransposeLayerOptions>(
+    activation,
+    options,
+    kind,
+    transposed ? CONV_TRANSPOSE_LAYER_OPTION_KEYS : CONV_LAYER_OPTION_KEYS,
+  );
   const g = o.groups ?? 1;
   checkSize(g, `${kind}: groups`);
   if (cin % g !== 0 || cout % g !== 0) {

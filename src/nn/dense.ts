@@ -19,6 +19,7 @@ import {
   checkInit,
   runInit,
 } from "./layer.js";
+import { optionKeys } from "../util/options.js";
 
 /** Options of `dense`. */
 export interface DenseOptions {
@@ -32,11 +33,19 @@ export interface DenseOptions {
   dtype?: FloatDType;
 }
 
+/** The keys of DenseOptions (checked against the interface by the compiler). */
+export const DENSE_OPTION_KEYS = optionKeys<DenseOptions>()([
+  "useBias",
+  "init",
+  "biasInit",
+  "dtype",
+]);
+
 /** Parameters of a dense layer. */
-export interface DenseParams {
+export type DenseParams = {
   weight: Tensor;
   bias?: Tensor;
-}
+};
 
 class Dense implements Layer<DenseParams, Record<string, never>> {
   readonly kind = "dense";
@@ -90,7 +99,12 @@ export function dense(
 ): Layer<DenseParams, Record<string, never>> {
   const i = checkSize(inFeatures, "dense: inFeatures");
   const o = checkSize(outFeatures, "dense: outFeatures");
-  const [act, opts] = activationAndOptions<DenseOptions>(activation, options, "dense");
+  const [act, opts] = activationAndOptions<DenseOptions>(
+    activation,
+    options,
+    "dense",
+    DENSE_OPTION_KEYS,
+  );
   return new Dense(
     i,
     o,

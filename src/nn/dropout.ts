@@ -9,12 +9,13 @@ import { describeValue } from "../primitives/convert.js";
 import { where, zerosLike } from "../ops/index.js";
 import { bernoulli, split } from "../random.js";
 import { checkInputTensor, checkKeys, checkOptions, treeError, type Layer } from "./layer.js";
+import { optionKeys } from "../util/options.js";
 
 /** State of dropout: the key of the next mask and the mode. */
-export interface DropoutState {
+export type DropoutState = {
   key: Tensor;
   training: boolean;
-}
+};
 
 /** Options of `dropout`. */
 export interface DropoutOptions {
@@ -24,6 +25,9 @@ export interface DropoutOptions {
    */
   sharedAxes?: readonly number[];
 }
+
+/** The keys of DropoutOptions (checked against the interface by the compiler). */
+export const DROPOUT_OPTION_KEYS = optionKeys<DropoutOptions>()(["sharedAxes"]);
 
 class Dropout implements Layer<Record<string, never>, DropoutState> {
   readonly kind = "dropout";
@@ -73,7 +77,7 @@ export function dropout(
   if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
     throw new RangeError(`dropout: rate: expected a number in [0, 1], got ${describeValue(rate)}`);
   }
-  const o = checkOptions<DropoutOptions>(options, "dropout");
+  const o = checkOptions<DropoutOptions>(options, "dropout", DROPOUT_OPTION_KEYS);
   const shared = o.sharedAxes ?? [];
   if (!Array.isArray(shared) || !shared.every((a) => Number.isInteger(a))) {
     throw new TypeError(

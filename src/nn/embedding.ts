@@ -19,6 +19,7 @@ import {
   checkInit,
   runInit,
 } from "./layer.js";
+import { optionKeys } from "../util/options.js";
 
 /** Options of `embedding`. */
 export interface EmbeddingOptions {
@@ -26,6 +27,9 @@ export interface EmbeddingOptions {
   init?: Initializer;
   dtype?: FloatDType;
 }
+
+/** The keys of EmbeddingOptions (checked against the interface by the compiler). */
+export const EMBEDDING_OPTION_KEYS = optionKeys<EmbeddingOptions>()(["init", "dtype"]);
 
 class Embedding implements Layer<{ weight: Tensor }, Record<string, never>> {
   readonly kind = "embedding";
@@ -83,7 +87,7 @@ export function embedding(
 ): Layer<{ weight: Tensor }, Record<string, never>> {
   const n = checkSize(numEmbeddings, "embedding: numEmbeddings");
   const f = checkSize(features, "embedding: features");
-  const o = checkOptions<EmbeddingOptions>(options, "embedding");
+  const o = checkOptions<EmbeddingOptions>(options, "embedding", EMBEDDING_OPTION_KEYS);
   return new Embedding(
     n,
     f,

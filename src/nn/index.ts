@@ -13,6 +13,8 @@ export {
   trainMode,
   isLayer,
   type Layer,
+  type Params,
+  type State,
   type StatefulModel,
   type Tree,
 } from "./layer.js";

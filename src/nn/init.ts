@@ -13,6 +13,7 @@ import { formatShape } from "../tensor/shape.js";
 import { describeValue } from "../primitives/convert.js";
 import { array, zeros as zerosOp, ones as onesOp, full } from "../ops/index.js";
 import { normal as randomNormal, truncatedNormal as randomTruncated, uniform } from "../random.js";
+import { checkOptions, optionKeys } from "../util/options.js";
 import { checkFloatDType, isPlainObject } from "./layer.js";
 
 /** An initialiser: a tensor of `shape` and `dtype` (default float32) drawn with `key`. */
@@ -44,6 +45,7 @@ function checkNumber(v: unknown, name: string, positive = false): number {
 /** Builds an initialiser that doubles as a factory taking options. */
 function factory<O extends object>(
   name: string,
+  keys: readonly (keyof O & string)[],
   make: (o: Partial<O>) => (key: Tensor, shape: readonly number[], dtype: FloatDType) => Tensor,
 ): InitializerFactory<Partial<O>> {
   const configured = (o: Partial<O>): Initializer => {
@@ -67,7 +69,7 @@ function factory<O extends object>(
         `init.${name}: expected a key (to initialise) or an options object, got ${describeValue(a)}`,
       );
     }
-    return configured((a ?? {}) as Partial<O>);
+    return configured(checkOptions(`init.${name}`, (a ?? {}) as Partial<O>, keys));
   }) as InitializerFactory<Partial<O>>;
 }
 
@@ -83,6 +85,26 @@ export function fans(shape: readonly number[]): [number, number] {
   return [shape[shape.length - 2]! * receptive, shape[shape.length - 1]! * receptive];
 }
 
+/** Options of the initialisers scaled by a gain. */
+interface GainOptions {
+  gain?: number;
+}
+const GAIN_KEYS = optionKeys<GainOptions>()(["gain"]);
+
+/** Options of `truncatedNormal`. */
+interface TruncatedNormalOptions {
+  mean?: number;
+  std?: number;
+  lower?: number;
+  upper?: number;
+}
+const TRUNCATED_NORMAL_KEYS = optionKeys<TruncatedNormalOptions>()([
+  "mean",
+  "std",
+  "lower",
+  "upper",
+]);
+
 /** Uniform samples in [-limit, limit). */
 function symmetricUniform(key: Tensor, shape: readonly number[], dtype: FloatDType, limit: number) {
   return uniform(key, shape, { minval: -limit, maxval: limit, dtype });
@@ -92,8 +114,9 @@ function symmetricUniform(key: Tensor, shape: readonly number[], dtype: FloatDTy
  * Glorot/Xavier uniform: U(-a, a) with a = gain·√(6 / (fanIn + fanOut)).
  * @example ng.nn.init.glorotUniform(ng.random.key(0), [3, 4]); ng.nn.init.glorotUniform({ gain: 2 })
  */
-export const glorotUniform: InitializerFactory<{ gain?: number }> = factory(
+export const glorotUniform: InitializerFactory<GainOptions> = factory(
   "glorotUniform",
+  GAIN_KEYS,
   ({ gain = 1 }) =>
     (key, shape, dtype) => {
       const [fi, fo] = fans(shape);
@@ -106,8 +129,9 @@ export const glorotUniform: InitializerFactory<{ gain?: number }> = factory(
  * Glorot/Xavier normal: N(0, σ²) with σ = gain·√(2 / (fanIn + fanOut)).
  * @example ng.nn.init.glorotNormal(ng.random.key(0), [3, 4], "float64")
  */
-export const glorotNormal: InitializerFactory<{ gain?: number }> = factory(
+export const glorotNormal: InitializerFactory<GainOptions> = factory(
   "glorotNormal",
+  GAIN_KEYS,
   ({ gain = 1 }) =>
     (key, shape, dtype) => {
       const [fi, fo] = fans(shape);
@@ -120,8 +144,9 @@ export const glorotNormal: InitializerFactory<{ gain?: number }> = factory(
  * Kaiming/He uniform: U(-a, a) with a = gain·√(3 / fanIn); gain defaults to √2 (ReLU).
  * @example ng.nn.init.kaimingUniform(ng.random.key(0), [3, 4])
  */
-export const kaimingUniform: InitializerFactory<{ gain?: number }> = factory(
+export const kaimingUniform: InitializerFactory<GainOptions> = factory(
   "kaimingUniform",
+  GAIN_KEYS,
   ({ gain = Math.SQRT2 }) =>
     (key, shape, dtype) => {
       const [fi] = fans(shape);
@@ -134,8 +159,9 @@ export const kaimingUniform: InitializerFactory<{ gain?: number }> = factory(
  * Kaiming/He normal: N(0, σ²) with σ = gain / √fanIn; gain defaults to √2 (ReLU).
  * @example ng.nn.init.kaimingNormal({ gain: 1 })(ng.random.key(0), [3, 4])
  */
-export const kaimingNormal: InitializerFactory<{ gain?: number }> = factory(
+export const kaimingNormal: InitializerFactory<GainOptions> = factory(
   "kaimingNormal",
+  GAIN_KEYS,
   ({ gain = Math.SQRT2 }) =>
     (key, shape, dtype) => {
       const [fi] = fans(shape);
@@ -149,22 +175,21 @@ export const kaimingNormal: InitializerFactory<{ gain?: number }> = factory(
  * units of std, default ±2); std defaults to 1.
  * @example ng.nn.init.truncatedNormal({ std: 0.02 })(ng.random.key(0), [4, 4])
  */
-export const truncatedNormal: InitializerFactory<{
-  mean?: number;
-  std?: number;
-  lower?: number;
-  upper?: number;
-}> = factory("truncatedNormal", ({ mean = 0, std = 1, lower = -2, upper = 2 }) => {
-  const m = checkNumber(mean, "init.truncatedNormal: mean");
-  const s = checkNumber(std, "init.truncatedNormal: std", true);
-  const lo = checkNumber(lower, "init.truncatedNormal: lower");
-  const hi = checkNumber(upper, "init.truncatedNormal: upper");
-  if (!(lo < hi)) {
-    throw new RangeError(`init.truncatedNormal: expected lower < upper, got ${lo} and ${hi}`);
-  }
-  return (key, shape, dtype) =>
-    randomTruncated(key, shape, lo, hi, { dtype }).mul(s).add(m).cast(dtype);
-});
+export const truncatedNormal: InitializerFactory<TruncatedNormalOptions> = factory(
+  "truncatedNormal",
+  TRUNCATED_NORMAL_KEYS,
+  ({ mean = 0, std = 1, lower = -2, upper = 2 }) => {
+    const m = checkNumber(mean, "init.truncatedNormal: mean");
+    const s = checkNumber(std, "init.truncatedNormal: std", true);
+    const lo = checkNumber(lower, "init.truncatedNormal: lower");
+    const hi = checkNumber(upper, "init.truncatedNormal: upper");
+    if (!(lo < hi)) {
+      throw new RangeError(`init.truncatedNormal: expected lower < upper, got ${lo} and ${hi}`);
+    }
+    return (key, shape, dtype) =>
+      randomTruncated(key, shape, lo, hi, { dtype }).mul(s).add(m).cast(dtype);
+  },
+);
 
 /**
  * Normal samples N(mean, std²) (default N(0, 1)).
@@ -172,6 +197,7 @@ export const truncatedNormal: InitializerFactory<{
  */
 export const normal: InitializerFactory<{ mean?: number; std?: number }> = factory(
   "normal",
+  ["mean", "std"],
   ({ mean = 0, std = 1 }) => {
     const m = checkNumber(mean, "init.normal: mean");
     const s = checkNumber(std, "init.normal: std", true);
@@ -185,6 +211,7 @@ export const normal: InitializerFactory<{ mean?: number; std?: number }> = facto
  */
 export const zeros: InitializerFactory<Record<string, never>> = factory(
   "zeros",
+  [],
   () => (_key, shape, dtype) => zerosOp(shape, { dtype }),
 );
 
@@ -194,6 +221,7 @@ export const zeros: InitializerFactory<Record<string, never>> = factory(
  */
 export const ones: InitializerFactory<Record<string, never>> = factory(
   "ones",
+  [],
   () => (_key, shape, dtype) => onesOp(shape, { dtype }),
 );
 
@@ -203,6 +231,7 @@ export const ones: InitializerFactory<Record<string, never>> = factory(
  */
 export const constant: InitializerFactory<{ value?: number }> = factory(
   "constant",
+  ["value"],
   ({ value = 0 }) => {
     const v = checkNumber(value, "init.constant: value");
     return (_key, shape, dtype) => full(shape, v, { dtype });
@@ -216,8 +245,9 @@ export const constant: InitializerFactory<{ value?: number }> = factory(
  * signs of R's diagonal folded in so the distribution is uniform (Haar).
  * @example const w = ng.nn.init.orthogonal(ng.random.key(0), [4, 4], "float64"); // wᵀw = I
  */
-export const orthogonal: InitializerFactory<{ gain?: number }> = factory(
+export const orthogonal: InitializerFactory<GainOptions> = factory(
   "orthogonal",
+  GAIN_KEYS,
   ({ gain = 1 }) => {
     const g = checkNumber(gain, "init.orthogonal: gain");
     return (key, shape, dtype) => {

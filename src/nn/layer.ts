@@ -8,26 +8,54 @@
  * ("chain.layer_2 (dense 4 → 2): expected input with last dimension 4, got shape [8, 3]").
  */
 import { ConcreteTensor, ConcretizationError, Tensor } from "../core/tensor.js";
+import type { TensorTree } from "../core/tree.js";
+import { flatten } from "../core/tree.js";
 import { checkDType, type FloatDType } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
 import { describeValue, fromNDArray } from "../primitives/convert.js";
 import { key as randomKey } from "../random.js";
 import type { Initializer } from "./init.js";
+import { checkOptions as checkOptionKeys } from "../util/options.js";
+
+/**
+ * A parameter tree: tensors in nested plain objects and arrays. Gradients of a loss with
+ * respect to parameters have the same type.
+ */
+export type Params = TensorTree;
+
+/** A state tree: like a parameter tree, with flags and counters (`training: boolean`) too. */
+export type State =
+  | Tensor
+  | number
+  | boolean
+  | string
+  | null
+  | undefined
+  | readonly State[]
+  | { readonly [key: string]: State };
 
 /**
  * A layer: an immutable configuration. `init` builds fresh parameters and state from a
- * random key; `apply` is pure: it returns the output and the new state.
+ * random key; `apply` is pure: it returns the output and the new state. P and S are the
+ * types of its parameters and state, X and Y of its input and output (tensors, except for
+ * recurrent cells, which also take and return a carry).
  */
-export interface Layer<P = any, S = any> {
+export interface Layer<P = Params, S = State, X = Tensor, Y = Tensor> {
   /** The layer family, e.g. "dense", "chain". */
   readonly kind: string;
   /** Fresh parameters and state from a random key. */
   init(key: Tensor): [P, S];
   /** The output for input `x` and the updated state. */
-  apply(x: any, ps: P, st: S): [any, S];
+  apply(x: X, ps: P, st: S): [Y, S];
   /** A one-line summary used in error messages, e.g. "dense 4 → 2". */
   describe?(): string;
 }
+
+/**
+ * A layer of any parameter, state, input and output types: what containers and the
+ * validation helpers accept.
+ */
+export type AnyLayer = Layer<any, any, any, any>;
 
 /** A parameter or state tree: nested plain objects of tensors (and flags). */
 export type Tree = any;
@@ -36,7 +64,7 @@ export type Tree = any;
  * Builds the parameters and state of `model` from a random key.
  * @example const [ps, st] = ng.nn.setup(ng.random.key(0), ng.nn.dense(2, 3));
  */
-export function setup<P, S>(key: Tensor, model: Layer<P, S>): [P, S] {
+export function setup<P, S, X, Y>(key: Tensor, model: Layer<P, S, X, Y>): [P, S] {
   checkLayer(model, "setup: model");
   if (!(key instanceof Tensor)) {
     throw new TypeError(`setup: key: expected a key from ng.random.key, got ${describeValue(key)}`);
@@ -45,12 +73,12 @@ export function setup<P, S>(key: Tensor, model: Layer<P, S>): [P, S] {
 }
 
 /** A callable model that keeps its latest state in `.state`. */
-export interface StatefulModel<S = any> {
-  (x: any): any;
+export interface StatefulModel<S = State, X = Tensor, Y = Tensor, P = Params> {
+  (x: X): Y;
   /** The state after the latest call. */
   readonly state: S;
-  readonly model: Layer<any, S>;
-  readonly ps: any;
+  readonly model: Layer<P, S, X, Y>;
+  readonly ps: P;
 }
 
 /**
@@ -60,12 +88,19 @@ export interface StatefulModel<S = any> {
  * states are always concrete values; an update computed while the call is staged (jit,
  * nested switching) cannot be stored and is dropped — thread the state explicitly with
  * `model.apply` where that matters.
- * @example const f = ng.nn.stateful(model, ps, st); const y = f(x); f.state; // updated
+ * @example
+ * const model = ng.nn.dense(3, 2);
+ * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
+ * const net = ng.nn.stateful(model, ps, st); const out = net(x); net.state; // updated
  */
-export function stateful<P, S>(model: Layer<P, S>, ps: P, st: S): StatefulModel<S> {
+export function stateful<P, S, X, Y>(
+  model: Layer<P, S, X, Y>,
+  ps: P,
+  st: S,
+): StatefulModel<S, X, Y, P> {
   checkLayer(model, "stateful: model");
   let state = st;
-  const f = (x: any): any => {
+  const f = (x: X): Y => {
     const [y, s] = model.apply(x, ps, state);
     const kept = concreteState(s);
     if (kept !== undefined) state = kept as S;
@@ -76,7 +111,7 @@ export function stateful<P, S>(model: Layer<P, S>, ps: P, st: S): StatefulModel<
     model: { value: model, enumerable: true },
     ps: { value: ps, enumerable: true },
   });
-  return f as StatefulModel<S>;
+  return f as StatefulModel<S, X, Y, P>;
 }
 
 /**
@@ -113,11 +148,8 @@ function concreteState(st: unknown): unknown {
 
 /** Sum of the sizes of the tensor leaves of a tree. */
 function countLeaves(tree: unknown): number {
-  if (tree instanceof Tensor) return tree.size;
-  if (Array.isArray(tree)) return tree.reduce((n: number, c) => n + countLeaves(c), 0);
-  if (isPlainObject(tree))
-    return Object.values(tree).reduce((n: number, c) => n + countLeaves(c), 0);
-  return 0;
+  const [leaves] = flatten(tree, "nn.parameterCount: params");
+  return leaves.reduce((n: number, l) => n + (l instanceof Tensor ? l.size : 0), 0);
 }
 
 /**
@@ -125,7 +157,7 @@ function countLeaves(tree: unknown): number {
  * count them), or of a parameter tree.
  * @example ng.nn.parameterCount(ng.nn.dense(3, 2)) // 3·2 + 2 = 8
  */
-export function parameterCount(modelOrParams: Layer | Tree): number {
+export function parameterCount(modelOrParams: AnyLayer | Tree): number {
   if (isLayer(modelOrParams)) {
     const [ps] = modelOrParams.init(randomKey(0));
     return countLeaves(ps);
@@ -151,17 +183,24 @@ function setTraining(st: Tree, training: boolean): Tree {
 /**
  * The state switched to test mode: every `training` flag (dropout, batchNorm) becomes
  * false, so dropout is the identity and batchNorm uses its running statistics.
- * @example const yTest = model.apply(x, ps, ng.nn.testMode(st))[0];
+ * @example
+ * const model = ng.nn.chain(ng.nn.dense(3, 2), ng.nn.dropout(0.5));
+ * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
+ * const yTest = model.apply(ng.ones([4, 3]), ps, ng.nn.testMode(st))[0]; // no dropout
  */
 export function testMode<S>(st: S): S {
+  flatten(st, "nn.testMode: st"); // rejects cyclic or absurdly deep state before the walk
   return setTraining(st, false) as S;
 }
 
 /**
  * The state switched to training mode (every `training` flag true).
- * @example st = ng.nn.trainMode(st);
+ * @example
+ * let [, st] = ng.nn.setup(ng.random.key(0), ng.nn.dropout(0.5));
+ * st = ng.nn.trainMode(ng.nn.testMode(st)); // dropout on again
  */
 export function trainMode<S>(st: S): S {
+  flatten(st, "nn.trainMode: st"); // rejects cyclic or absurdly deep state before the walk
   return setTraining(st, true) as S;
 }
 
@@ -191,7 +230,7 @@ export function isPlainObject(x: unknown): x is Record<string, any> {
  * True for objects that implement the layer contract (kind, init, apply).
  * @example ng.nn.isLayer(ng.nn.dense(2, 2)) // true
  */
-export function isLayer(x: unknown): x is Layer {
+export function isLayer(x: unknown): x is AnyLayer {
   return (
     x !== null &&
     typeof x === "object" &&
@@ -202,7 +241,7 @@ export function isLayer(x: unknown): x is Layer {
 }
 
 /** Throws unless `x` is a layer, naming the argument. */
-export function checkLayer(x: unknown, argName: string): asserts x is Layer {
+export function checkLayer(x: unknown, argName: string): asserts x is AnyLayer {
   if (!isLayer(x)) {
     throw new TypeError(
       `${argName}: expected a layer (an object with kind, init and apply), got ${describeValue(x)}`,
@@ -211,7 +250,7 @@ export function checkLayer(x: unknown, argName: string): asserts x is Layer {
 }
 
 /** The summary of a layer for messages: its `describe()` or its kind. */
-export function describeLayer(layer: Layer): string {
+export function describeLayer(layer: AnyLayer): string {
   return layer.describe ? layer.describe() : layer.kind;
 }
 
@@ -240,7 +279,7 @@ function withInfo<E extends Error>(e: E, info: PathInfo): E {
 /**
  * An error about a layer's input: "dense 4 → 2: expected ...". Containers prefix the path.
  */
-export function inputError(layer: Layer, detail: string): RangeError {
+export function inputError(layer: AnyLayer, detail: string): RangeError {
   return withInfo(new RangeError(""), {
     root: undefined,
     keys: [],
@@ -250,7 +289,7 @@ export function inputError(layer: Layer, detail: string): RangeError {
 }
 
 /** An error about a layer's parameters or state: "dense: params are missing key 'bias'". */
-export function treeError(layer: Layer, detail: string): TypeError {
+export function treeError(layer: AnyLayer, detail: string): TypeError {
   return withInfo(new TypeError(""), { root: layer.kind, keys: [], desc: undefined, detail });
 }
 
@@ -259,7 +298,7 @@ export function treeError(layer: Layer, detail: string): TypeError {
  * the container's kind and the child's key; errors from ops get the child's summary.
  * The error keeps its class.
  */
-export function inChild<T>(container: Layer, key: string, child: Layer, fn: () => T): T {
+export function inChild<T>(container: AnyLayer, key: string, child: AnyLayer, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
@@ -273,7 +312,7 @@ export function inChild<T>(container: Layer, key: string, child: Layer, fn: () =
 }
 
 /** Throws unless `x` is a tensor; returns it. */
-export function checkInputTensor(layer: Layer, x: unknown): Tensor {
+export function checkInputTensor(layer: AnyLayer, x: unknown): Tensor {
   if (!(x instanceof Tensor)) {
     throw inputError(layer, `expected a tensor input, got ${describeValue(x)}`);
   }
@@ -282,7 +321,7 @@ export function checkInputTensor(layer: Layer, x: unknown): Tensor {
 
 /** Throws unless `x` has rank `rank` (or at least `rank` with `atLeast`); names the layout. */
 export function checkRank(
-  layer: Layer,
+  layer: AnyLayer,
   x: Tensor,
   rank: number,
   layout: string,
@@ -297,7 +336,7 @@ export function checkRank(
 }
 
 /** Throws unless the last dimension of `x` is `n`. */
-export function checkLastDim(layer: Layer, x: Tensor, n: number): void {
+export function checkLastDim(layer: AnyLayer, x: Tensor, n: number): void {
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== n) {
     throw inputError(
       layer,
@@ -312,7 +351,7 @@ export function checkLastDim(layer: Layer, x: Tensor, n: number): void {
  * "params" or "state".
  */
 export function checkKeys(
-  layer: Layer,
+  layer: AnyLayer,
   tree: unknown,
   expected: Record<string, readonly number[] | null>,
   what: "params" | "state",
@@ -372,13 +411,20 @@ export function checkActivation(v: unknown, name: string): ((x: Tensor) => Tenso
   return v as (x: Tensor) => Tensor;
 }
 
-/** Validates an options object (undefined allowed). */
-export function checkOptions<T extends object>(v: unknown, name: string): Partial<T> {
+/**
+ * Validates an options object (undefined or null allowed): a plain object whose keys are
+ * all in `keys` (an unknown key is a TypeError with a "did you mean" suggestion).
+ */
+export function checkOptions<T extends object>(
+  v: unknown,
+  name: string,
+  keys: readonly (keyof T & string)[],
+): Partial<T> {
   if (v === undefined || v === null) return {};
   if (!isPlainObject(v)) {
     throw new TypeError(`${name}: options: expected a plain object, got ${describeValue(v)}`);
   }
-  return v as Partial<T>;
+  return checkOptionKeys(name, v, keys) as Partial<T>;
 }
 
 /**
@@ -389,9 +435,10 @@ export function activationAndOptions<T extends object>(
   a: unknown,
   b: unknown,
   name: string,
+  keys: readonly (keyof T & string)[],
 ): [((x: Tensor) => Tensor) | undefined, Partial<T>] {
-  if (isPlainObject(a) && b === undefined) return [undefined, checkOptions<T>(a, name)];
-  return [checkActivation(a, `${name}: activation`), checkOptions<T>(b, name)];
+  if (isPlainObject(a) && b === undefined) return [undefined, checkOptions<T>(a, name, keys)];
+  return [checkActivation(a, `${name}: activation`), checkOptions<T>(b, name, keys)];
 }
 
 /** Validates an initialiser option of a layer (a function). */

@@ -15,7 +15,6 @@ import {
   arange,
   equal,
   exp,
-  greater,
   lessEqual,
   log,
   logSoftmax,
@@ -27,6 +26,7 @@ import {
   sum,
   where,
 } from "../ops/index.js";
+import { checkOptions, optionKeys } from "../util/options.js";
 import { isPlainObject } from "./layer.js";
 
 /** How per-element (or per-sample) losses are combined. */
@@ -38,11 +38,19 @@ export interface LossOptions {
   reduction?: Reduction;
 }
 
-function reductionOf(options: unknown, name: string): Reduction {
+/** The keys of LossOptions (checked against the interface by the compiler). */
+export const LOSS_OPTION_KEYS = optionKeys<LossOptions>()(["reduction"]);
+
+function reductionOf(
+  options: unknown,
+  name: string,
+  keys: readonly string[] = LOSS_OPTION_KEYS,
+): Reduction {
   if (options === undefined) return "mean";
   if (!isPlainObject(options)) {
     throw new TypeError(`${name}: options: expected a plain object, got ${describeValue(options)}`);
   }
+  checkOptions(name, options, keys);
   const r = options.reduction ?? "mean";
   if (r !== "mean" && r !== "sum" && r !== "none") {
     throw new RangeError(
@@ -111,13 +119,18 @@ export interface HuberOptions extends LossOptions {
   delta?: number;
 }
 
+/** The keys of HuberOptions (checked against the interface by the compiler). */
+export const HUBER_OPTION_KEYS = optionKeys<HuberOptions>()(["reduction", "delta"]);
+
 /**
  * Huber loss with d = yPred - yTrue: ½d² for |d| ≤ δ, δ·(|d| - ½δ) beyond (δ = delta,
- * default 1): quadratic near 0, linear (robust to outliers) far away; C¹ at |d| = δ.
+ * default 1): quadratic near 0, linear (robust to outliers) far away; C¹ at |d| = δ,
+ * where the second derivative is taken from the quadratic side (1). The quadratic is
+ * written in d itself, not |d|, so its curvature at d = 0 is exactly 1.
  * @example ng.nn.huber(ng.array([0, 3]), ng.array([0, 0]), { delta: 1 }) // mean of [0, 2.5]
  */
 export function huber(yPred: TensorLike, yTrue: TensorLike, options?: HuberOptions): Tensor {
-  const r = reductionOf(options, "huber");
+  const r = reductionOf(options, "huber", HUBER_OPTION_KEYS);
   const delta = options?.delta ?? 1;
   if (typeof delta !== "number" || !Number.isFinite(delta) || delta <= 0) {
     throw new RangeError(
@@ -125,15 +138,21 @@ export function huber(yPred: TensorLike, yTrue: TensorLike, options?: HuberOptio
     );
   }
   const [p, t] = pair("huber", yPred, yTrue);
-  const a = abs(p.sub(t));
-  const loss = where(lessEqual(a, delta), square(a).mul(0.5), a.sub(0.5 * delta).mul(delta));
+  const d = p.sub(t);
+  const a = abs(d);
+  const inside = lessEqual(a, delta);
+  // ½d² rather than ½|d|²: abs has zero curvature, which would zero huber''(0). The
+  // quadratic sees d only where it is selected, so a huge d cannot overflow its unused value.
+  const dq = where(inside, d, 0);
+  const loss = where(inside, square(dq).mul(0.5), a.sub(0.5 * delta).mul(delta));
   return reduce(loss, r);
 }
 
 /**
  * Binary cross-entropy of probabilities sigmoid(logits) against labels y in [0, 1]:
- * -y·log σ(z) - (1 - y)·log(1 - σ(z)) = softplus(z) - z·y, with
- * softplus(z) = max(z, 0) + log1p(e^(-|z|)): finite for any logits (no log(0)).
+ * -y·log σ(z) - (1 - y)·log(1 - σ(z)) = softplus(z) - z·y, with the overflow-free
+ * softplus: finite for any logits (no log(0)), and exact to every derivative order at
+ * z = 0 (the curvature there is σ'(0) = 1/4).
  * @example ng.nn.binaryCrossEntropyWithLogits(ng.array([1000, -1000]), ng.array([1, 0])) // 0
  */
 export function binaryCrossEntropyWithLogits(
@@ -197,7 +216,14 @@ export function crossEntropyWithLogits(
       `${name}: labels: expected int32 class indices or float probabilities, got dtype ${y.dtype}`,
     );
   }
-  sameShape(z, y, name, "logits", "probability labels");
+  if (y.ndim !== z.ndim || y.shape.some((d, i) => d !== z.shape[i])) {
+    throw new RangeError(
+      `${name}: logits and probability labels must have the same shape, got ` +
+        `${formatShape(z.shape)} and ${formatShape(y.shape)} (labels of dtype ${y.dtype} are read as ` +
+        `class probabilities; class indices must be int32 of shape ${formatShape(z.shape.slice(0, -1))}, ` +
+        `e.g. ng.array(labels, { dtype: "int32" }))`,
+    );
+  }
   return reduce(neg(sum(logp.mul(y), -1)), r);
 }
 
@@ -207,17 +233,21 @@ export interface KLOptions extends LossOptions {
   logTarget?: boolean;
 }
 
+/** The keys of KLOptions (checked against the interface by the compiler). */
+export const KL_OPTION_KEYS = optionKeys<KLOptions>()(["reduction", "logTarget"]);
+
 /**
  * Kullback–Leibler divergence KL(P ‖ Q) = Σ p·(log p - log q) over the last axis, per
  * sample, where the prediction Q is given as log-probabilities `logQ` (e.g. the output of
  * logSoftmax) and the target P as probabilities, or as log-probabilities with
- * `{ logTarget: true }` (PyTorch's kl_div argument order). Terms with p = 0 count as 0.
+ * `{ logTarget: true }` (PyTorch's kl_div argument order). Terms with p = 0 count as 0,
+ * derivatives included (as JAX's xlogy); a NaN or negative p gives NaN.
  * The reduction is over samples ("mean" is PyTorch's "batchmean").
- * @example ng.nn.klDivergence(ng.logSoftmax(logits), ng.array([[0.5, 0.5]]))
+ * @example ng.nn.klDivergence(ng.logSoftmax(ng.array([[1, 1]])), ng.array([[0.5, 0.5]])) // 0
  */
 export function klDivergence(logQ: TensorLike, target: TensorLike, options?: KLOptions): Tensor {
   const name = "klDivergence";
-  const r = reductionOf(options, name);
+  const r = reductionOf(options, name, KL_OPTION_KEYS);
   const logTarget = options?.logTarget ?? false;
   if (typeof logTarget !== "boolean") {
     throw new TypeError(`${name}: logTarget: expected a boolean, got ${describeValue(logTarget)}`);
@@ -231,10 +261,11 @@ export function klDivergence(logQ: TensorLike, target: TensorLike, options?: KLO
   if (logTarget) {
     terms = exp(t).mul(t.sub(lq));
   } else {
-    // 0·log 0 = 0: the log is taken of where(p > 0, p, 1) so no NaN appears in any derivative.
-    const pos = greater(t, 0);
-    const logp = log(where(pos, t, 1));
-    terms = where(pos, t.mul(logp.sub(lq)), 0);
+    // 0·log 0 = 0: the log is taken of where(p == 0, 1, p), so no NaN appears in any
+    // derivative; only an exact 0 is masked, so a NaN or negative p still shows as NaN.
+    const zero = equal(t, 0);
+    const logp = log(where(zero, 1, t));
+    terms = where(zero, 0, t.mul(logp.sub(lq)));
   }
   return reduce(sum(terms, -1), r);
 }

@@ -21,19 +21,20 @@ import {
   treeError,
   type Layer,
 } from "./layer.js";
+import { optionKeys } from "../util/options.js";
 
 /** Parameters of the normalisation layers (empty when affine is false). */
-export interface NormParams {
+export type NormParams = {
   scale?: Tensor;
   bias?: Tensor;
-}
+};
 
 /** State of batchNorm. */
-export interface BatchNormState {
+export type BatchNormState = {
   runningMean: Tensor;
   runningVar: Tensor;
   training: boolean;
-}
+};
 
 function checkPositive(v: unknown, name: string, fallback: number): number {
   if (v === undefined) return fallback;
@@ -65,6 +66,14 @@ export interface BatchNormOptions {
   affine?: boolean;
   dtype?: FloatDType;
 }
+
+/** The keys of BatchNormOptions (checked against the interface by the compiler). */
+export const BATCH_NORM_OPTION_KEYS = optionKeys<BatchNormOptions>()([
+  "momentum",
+  "epsilon",
+  "affine",
+  "dtype",
+]);
 
 class BatchNorm implements Layer<NormParams, BatchNormState> {
   readonly kind = "batchNorm";
@@ -144,7 +153,7 @@ export function batchNorm(
   options?: BatchNormOptions,
 ): Layer<NormParams, BatchNormState> {
   const c = checkSize(numFeatures, "batchNorm: numFeatures");
-  const o = checkOptions<BatchNormOptions>(options, "batchNorm");
+  const o = checkOptions<BatchNormOptions>(options, "batchNorm", BATCH_NORM_OPTION_KEYS);
   const momentum = o.momentum ?? 0.1;
   if (typeof momentum !== "number" || !(momentum >= 0 && momentum <= 1)) {
     throw new RangeError(
@@ -168,6 +177,9 @@ export interface NormOptions {
   affine?: boolean;
   dtype?: FloatDType;
 }
+
+/** The keys of NormOptions (checked against the interface by the compiler). */
+export const NORM_OPTION_KEYS = optionKeys<NormOptions>()(["epsilon", "affine", "dtype"]);
 
 class LayerNorm implements Layer<NormParams, Record<string, never>> {
   readonly kind = "layerNorm";
@@ -218,7 +230,7 @@ export function layerNorm(
     );
   }
   s.forEach((d, i) => checkSize(d, `layerNorm: shape[${i}]`));
-  const o = checkOptions<NormOptions>(options, "layerNorm");
+  const o = checkOptions<NormOptions>(options, "layerNorm", NORM_OPTION_KEYS);
   return new LayerNorm(
     s.slice(),
     checkPositive(o.epsilon, "layerNorm: epsilon", 1e-5),
@@ -277,7 +289,7 @@ export function groupNorm(
   if (c % g !== 0) {
     throw new RangeError(`groupNorm: numChannels (${c}) must be divisible by numGroups (${g})`);
   }
-  const o = checkOptions<NormOptions>(options, "groupNorm");
+  const o = checkOptions<NormOptions>(options, "groupNorm", NORM_OPTION_KEYS);
   return new GroupNorm(
     c,
     g,

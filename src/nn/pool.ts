@@ -14,6 +14,7 @@ import {
   type Padding,
 } from "../ops/index.js";
 import { checkInputTensor, checkOptions, checkRank, checkSize, type Layer } from "./layer.js";
+import { optionKeys } from "../util/options.js";
 
 type Empty = Record<string, never>;
 
@@ -24,6 +25,9 @@ export interface PoolLayerOptions {
   /** "valid" (default), "same", a number or per-dim [lo, hi] pairs. */
   padding?: Padding;
 }
+
+/** The keys of PoolLayerOptions (checked against the interface by the compiler). */
+export const POOL_LAYER_OPTION_KEYS = optionKeys<PoolLayerOptions>()(["stride", "padding"]);
 
 class Pool implements Layer<Empty, Empty> {
   constructor(
@@ -64,7 +68,7 @@ function makePool(
       `${kind}: window: expected a positive integer or one per spatial dim, got ${describeValue(window)}`,
     );
   }
-  const o = checkOptions<PoolLayerOptions>(options, kind);
+  const o = checkOptions<PoolLayerOptions>(options, kind, POOL_LAYER_OPTION_KEYS);
   return new Pool(kind, typeof window === "number" ? window : window.slice(), {
     stride: o.stride,
     padding: o.padding,

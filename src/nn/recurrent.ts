@@ -26,6 +26,7 @@ import {
   checkInit,
   runInit,
 } from "./layer.js";
+import { optionKeys } from "../util/options.js";
 
 /** Options of the recurrent cells. */
 export interface CellOptions {
@@ -40,8 +41,22 @@ export interface CellOptions {
   dtype?: FloatDType;
 }
 
+/** The keys of CellOptions (checked against the interface by the compiler). */
+export const CELL_OPTION_KEYS = optionKeys<CellOptions>()([
+  "useBias",
+  "init",
+  "recurrentInit",
+  "biasInit",
+  "dtype",
+]);
+
 /** A cell: apply(x or [x, carry], ps, st) → [[y, carry'], st], plus its zero carry. */
-export interface Cell<P = any, C = any> extends Layer<P, Record<string, never>> {
+export interface Cell<P = any, C = any> extends Layer<
+  P,
+  Record<string, never>,
+  Tensor | [Tensor, C],
+  [Tensor, C]
+> {
   readonly inFeatures: number;
   readonly hiddenFeatures: number;
   /** The zero carry for a batch of `batch` sequences. */
@@ -252,7 +267,10 @@ function cellArgs(
  * An Elman RNN cell: h' = activation(x @ weightIh + h @ weightHh + bias) (default tanh).
  * apply(x or [x, h]) → [[h', h'], st]; the carry defaults to zeros. Params
  * { weightIh: [in, h], weightHh: [h, h], bias: [h] }.
- * @example const [[y, h]] = cell.apply([x, h0], ps, st);
+ * @example
+ * const cell = ng.nn.rnnCell(3, 4);
+ * const [ps, st] = ng.nn.setup(ng.random.key(0), cell);
+ * const [[y, h]] = cell.apply([ng.ones([2, 3]), ng.zeros([2, 4])], ps, st); // y, h: [2, 4]
  */
 export function rnnCell(
   inFeatures: number,
@@ -260,7 +278,12 @@ export function rnnCell(
   activation?: ((x: Tensor) => Tensor) | CellOptions,
   options?: CellOptions,
 ): Cell<RNNParams, Tensor> {
-  const [act, o] = activationAndOptions<CellOptions>(activation, options, "rnnCell");
+  const [act, o] = activationAndOptions<CellOptions>(
+    activation,
+    options,
+    "rnnCell",
+    CELL_OPTION_KEYS,
+  );
   return new RNNCell(act ?? tanh, ...cellArgs("rnnCell", inFeatures, hiddenFeatures, o));
 }
 
@@ -275,7 +298,7 @@ export function lstmCell(
   hiddenFeatures: number,
   options?: CellOptions,
 ): Cell<LSTMParams, [Tensor, Tensor]> {
-  const o = checkOptions<CellOptions>(options, "lstmCell");
+  const o = checkOptions<CellOptions>(options, "lstmCell", CELL_OPTION_KEYS);
   return new LSTMCell(...cellArgs("lstmCell", inFeatures, hiddenFeatures, o));
 }
 
@@ -291,7 +314,7 @@ export function gruCell(
   hiddenFeatures: number,
   options?: CellOptions,
 ): Cell<GRUParams, Tensor> {
-  const o = checkOptions<CellOptions>(options, "gruCell");
+  const o = checkOptions<CellOptions>(options, "gruCell", CELL_OPTION_KEYS);
   return new GRUCell(...cellArgs("gruCell", inFeatures, hiddenFeatures, o));
 }
 
@@ -301,7 +324,10 @@ export interface RecurrenceOptions {
   returnSequence?: boolean;
 }
 
-class Recurrence implements Layer<any, any> {
+/** The keys of RecurrenceOptions (checked against the interface by the compiler). */
+export const RECURRENCE_OPTION_KEYS = optionKeys<RecurrenceOptions>()(["returnSequence"]);
+
+class Recurrence implements Layer<any, any, Tensor, Tensor> {
   readonly kind = "recurrence";
   constructor(
     readonly cell: Cell,
@@ -340,13 +366,16 @@ class Recurrence implements Layer<any, any> {
  * [B, T, h]. A wrapper: its parameters and state are the cell's.
  * @example const model = ng.nn.chain(ng.nn.recurrence(ng.nn.gruCell(2, 8)), ng.nn.dense(8, 1));
  */
-export function recurrence(cell: Cell, options?: RecurrenceOptions): Layer<any, any> {
+export function recurrence<P>(
+  cell: Cell<P>,
+  options?: RecurrenceOptions,
+): Layer<P, Record<string, never>> {
   checkLayer(cell, "recurrence: cell");
   if (typeof (cell as Cell).initialCarry !== "function") {
     throw new TypeError(
       `recurrence: cell: expected a recurrent cell (rnnCell, lstmCell, gruCell), got a ${cell.kind} layer`,
     );
   }
-  const o = checkOptions<RecurrenceOptions>(options, "recurrence");
+  const o = checkOptions<RecurrenceOptions>(options, "recurrence", RECURRENCE_OPTION_KEYS);
   return new Recurrence(cell, o.returnSequence ?? false);
 }

@@ -18,6 +18,8 @@ import { vjp } from "../transforms/vjp.js";
 import { vmap } from "../transforms/vmap.js";
 import { basisDirections, checkBatch, checkFunction, checkOutput } from "./common.js";
 
+import { checkOptions, optionKeys } from "../util/options.js";
+
 const FNAME = "batchedJacobian";
 
 /** Which AD mode computes the per-sample Jacobian. */
@@ -38,6 +40,9 @@ export interface BatchedJacobianOptions {
    */
   check?: boolean;
 }
+
+/** The keys of BatchedJacobianOptions (checked against the interface by the compiler). */
+export const BATCHED_JACOBIAN_OPTION_KEYS = optionKeys<BatchedJacobianOptions>()(["mode", "check"]);
 
 type SampleFn = (x: Tensor) => Tensor;
 
@@ -146,8 +151,10 @@ function checkAgainstDense(f: SampleFn, x: Tensor, jac: Tensor): void {
  * `check: true` verifies against the dense Jacobian that f does not mix samples.
  * Differentiable again in both modes (use it inside a loss).
  * @example
- * const net = ng.nn.stateful(model, ps, st);            // 2 → 64 → 2
- * const J = ng.nn.batchedJacobian(net, x);               // x [1024, 2] → J [1024, 2, 2]
+ * const model = ng.nn.chain(ng.nn.dense(2, 64, ng.tanh), ng.nn.dense(64, 2));
+ * const net = ng.nn.stateful(model, ...ng.nn.setup(ng.random.key(0), model)); // 2 → 64 → 2
+ * const xs = ng.random.normal(ng.random.key(1), [1024, 2]);
+ * const J = ng.nn.batchedJacobian(net, xs);              // xs [1024, 2] → J [1024, 2, 2]
  * const reg = ng.sum(ng.square(J));                      // a Jacobian regulariser
  */
 export function batchedJacobian(
@@ -161,7 +168,11 @@ export function batchedJacobian(
       `${FNAME}: options must be an object like { mode: "forward" }, got ${typeof options}`,
     );
   }
-  const { mode = "auto", check = false } = options;
+  const { mode = "auto", check = false } = checkOptions(
+    FNAME,
+    options,
+    BATCHED_JACOBIAN_OPTION_KEYS,
+  );
   if (mode !== "auto" && mode !== "forward" && mode !== "reverse") {
     throw new TypeError(
       `${FNAME}: options.mode must be "auto", "forward" or "reverse", got ${JSON.stringify(mode)}`,

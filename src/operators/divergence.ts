@@ -17,7 +17,8 @@ import { basisDirections, checkBatch, checkFunction, checkOutput } from "./commo
  * [B, d] and f(x) [B, d] computed row by row, returns [B]. Differentiable again.
  * @example
  * const A = ng.array([[1, 2], [3, 4]]);
- * ng.divergence((x) => ng.matmul(x, A.T))(x)   // tr A = 5 for every sample
+ * const xs = ng.array([[1, 2], [3, 4], [5, 6]]); // 3 samples in 2-D
+ * ng.divergence((x) => ng.matmul(x, A.T))(xs) // [5, 5, 5]: tr A for every sample
  */
 export function divergence(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
   checkFunction(f, "divergence");

@@ -16,6 +16,8 @@ import { vjp } from "../transforms/vjp.js";
 import { vmap } from "../transforms/vmap.js";
 import { checkBatch, checkFunction, checkOutput } from "./common.js";
 
+import { checkOptions, optionKeys } from "../util/options.js";
+
 const FNAME = "hutchinsonTrace";
 
 export interface HutchinsonOptions {
@@ -23,15 +25,20 @@ export interface HutchinsonOptions {
   mode?: "jvp" | "vjp";
 }
 
+/** The keys of HutchinsonOptions (checked against the interface by the compiler). */
+export const HUTCHINSON_OPTION_KEYS = optionKeys<HutchinsonOptions>()(["mode"]);
+
 /**
  * The Hutchinson estimate (1/S) Σₛ vₛᵀ J_b vₛ of tr J_b for each sample b, where J_b is the
  * Jacobian of the sample-wise vector field f at row b of x [B, d], from probes v [S, B, d]
  * (e.g. Rademacher ±1 or standard normal; with all 2^d sign vectors, or the d basis
  * vectors scaled by √d, the estimate is exact). Returns [B].
  * @example
- * // 8 Rademacher probes (±1) for x [B, d]
- * const v = ng.where(ng.random.bernoulli(key, 0.5, [8, B, d]), 1, -1).cast(x.dtype);
- * const tr = ng.hutchinsonTrace(field, x, v, { mode: "vjp" }); // [B]
+ * const xs = ng.array([[1, 2], [3, 4]]); // x [B = 2, d = 2]
+ * const field = (x) => ng.mul(x, x); // tr J_b = 2 (x_b1 + x_b2)
+ * // 8 Rademacher probes (±1)
+ * const v = ng.where(ng.random.bernoulli(ng.random.key(0), 0.5, [8, 2, 2]), 1, -1);
+ * const tr = ng.hutchinsonTrace(field, xs, v, { mode: "vjp" }); // [6, 14] (diagonal J: exact)
  */
 export function hutchinsonTrace(
   f: (x: Tensor) => Tensor,
@@ -45,7 +52,7 @@ export function hutchinsonTrace(
       `${FNAME}: options must be an object like { mode: "vjp" }, got ${typeof options}`,
     );
   }
-  const { mode = "jvp" } = options;
+  const { mode = "jvp" } = checkOptions(FNAME, options, HUTCHINSON_OPTION_KEYS);
   if (mode !== "jvp" && mode !== "vjp") {
     throw new TypeError(
       `${FNAME}: options.mode must be "jvp" or "vjp", got ${JSON.stringify(mode)}`,

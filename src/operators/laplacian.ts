@@ -46,7 +46,7 @@ function diagonalHvps(f: (x: Tensor) => Tensor, x: Tensor, fname: string): Tenso
  * Hessian-vector products batched in one vmapped pass; differentiable again (PINN losses).
  * @example
  * const u = (x) => ng.sum(ng.square(x), 1);   // |x|² per sample
- * ng.laplacian(u)(x)                          // 2d for every sample
+ * ng.laplacian(u)(ng.array([[1, 2], [3, 4]])) // [4, 4]: 2d for every sample
  */
 export function laplacian(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
   checkFunction(f, "laplacian");
@@ -57,7 +57,7 @@ export function laplacian(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
  * The diagonal of each sample's Hessian, ∂²f/∂xᵢ², as [B, d] for x [B, d] and a
  * sample-wise scalar field f(x) [B] (or [B, 1]); computed like `laplacian`.
  * @example
- * ng.hessianDiagonal((x) => ng.sum(ng.pow(x, 3), 1))(x)   // 6x
+ * ng.hessianDiagonal((x) => ng.sum(ng.pow(x, 3), 1))(ng.array([[1, 2]])) // [[6, 12]]: 6x
  */
 export function hessianDiagonal(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
   checkFunction(f, "hessianDiagonal");

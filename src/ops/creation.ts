@@ -8,21 +8,25 @@ import type { Tensor } from "../core/tensor.js";
 import { checkDType, type DType } from "../tensor/dtype.js";
 import * as K from "../tensor/index.js";
 import { describeValue, fromNDArray, toTensor, type TensorLike } from "../primitives/convert.js";
+import { checkOptions, optionKeys } from "../util/options.js";
 
 /** Options of the creation functions. */
 export interface CreationOptions {
   dtype?: DType;
 }
 
-/** The dtype option (default float32, or `fallback`), validated. */
-function dtypeOf(options: unknown, name: string, fallback: DType = "float32"): DType {
+/** The keys of CreationOptions (checked against the interface by the compiler). */
+export const CREATION_OPTION_KEYS = optionKeys<CreationOptions>()(["dtype"]);
+
+/** The dtype option (default float32, or `fallback`), validated; unknown keys are errors. */
+function dtypeOf(
+  options: unknown,
+  name: string,
+  fallback: DType = "float32",
+  keys: readonly string[] = CREATION_OPTION_KEYS,
+): DType {
   if (options === undefined || options === null) return fallback;
-  if (typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(
-      `${name}: options: expected an object like { dtype: "float64" }, got ${describeValue(options)}`,
-    );
-  }
-  const d = (options as CreationOptions).dtype;
+  const d = checkOptions(name, options as CreationOptions, keys).dtype;
   return d === undefined ? fallback : checkDType(d, `${name}: options.dtype`);
 }
 
@@ -100,13 +104,16 @@ export interface EyeOptions extends CreationOptions {
   k?: number;
 }
 
+/** The keys of EyeOptions (checked against the interface by the compiler). */
+export const EYE_OPTION_KEYS = optionKeys<EyeOptions>()(["dtype", "k"]);
+
 /**
  * The n×m identity (m defaults to n), or ones on diagonal `options.k`.
  * @example ng.eye(2).toArray() // [[1, 0], [0, 1]]
  */
 export function eye(n: number, m?: number | null, options?: EyeOptions): Tensor {
-  const k = options?.k ?? 0;
-  return fromNDArray(K.eye(n, m ?? undefined, k, dtypeOf(options, "eye")));
+  const dtype = dtypeOf(options, "eye", "float32", EYE_OPTION_KEYS);
+  return fromNDArray(K.eye(n, m ?? undefined, options?.k ?? 0, dtype));
 }
 
 /**

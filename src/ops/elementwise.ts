@@ -8,6 +8,16 @@ import { describeValue, toTensor, type TensorLike } from "../primitives/convert.
 import { maximum } from "../primitives/maximum.js";
 import { minimum } from "../primitives/minimum.js";
 import { mul } from "../primitives/mul.js";
+import { optionKeys, positionalOrOptions } from "../util/options.js";
+
+/** The options form of clip's bounds: `clip(x, { lo: 0 })`. */
+export interface ClipOptions {
+  /** Lower bound (none when omitted or null). */
+  lo?: TensorLike | null;
+  /** Upper bound (none when omitted or null). */
+  hi?: TensorLike | null;
+}
+const CLIP_OPTION_KEYS = optionKeys<ClipOptions>()(["lo", "hi"]);
 
 /**
  * x², elementwise (keeps x's dtype).
@@ -21,10 +31,15 @@ export function square(x: TensorLike): Tensor {
 /**
  * Limits every element to [lo, hi]: min(max(x, lo), hi). Either bound may be null or
  * undefined for "no bound"; bounds broadcast against x. At a bound the derivative is ½
- * (the tie rule of maximum/minimum); inside it is 1, outside 0.
+ * (the tie rule of maximum/minimum, as in JAX); inside it is 1, outside 0, and every
+ * higher derivative is 0. NaN in x propagates (clip(NaN, 0, 1) = NaN).
  * @example ng.clip(ng.array([-2, 0.5, 3]), 0, 1) // [0, 0.5, 1]
+ * @example ng.clip(ng.array([-2, 0.5, 3]), { hi: 1 }) // [-2, 0.5, 1]
  */
-export function clip(x: TensorLike, lo?: TensorLike | null, hi?: TensorLike | null): Tensor {
+export function clip(x: TensorLike, options: ClipOptions): Tensor;
+export function clip(x: TensorLike, lo?: TensorLike | null, hi?: TensorLike | null): Tensor;
+export function clip(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { lo, hi } = positionalOrOptions<ClipOptions>("clip", rest, CLIP_OPTION_KEYS);
   let t = toTensor(x, "clip: x");
   checkBound(lo, "lo");
   checkBound(hi, "hi");

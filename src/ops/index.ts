@@ -51,11 +51,11 @@ export { cast } from "../primitives/cast.js";
 export { stopGradient } from "../primitives/stop_gradient.js";
 
 // Reduction primitives
-export { sum } from "../primitives/sum.js";
+export { sum, type ReduceOptions } from "../primitives/sum.js";
 export { prod } from "../primitives/prod.js";
 export { max } from "../primitives/max.js";
 export { min } from "../primitives/min.js";
-export { argmax } from "../primitives/argmax.js";
+export { argmax, type ArgReduceOptions } from "../primitives/argmax.js";
 export { argmin } from "../primitives/argmin.js";
 
 // Shape and indexing primitives
@@ -63,7 +63,12 @@ export { reshape } from "../primitives/reshape.js";
 export { broadcastTo } from "../primitives/broadcast_to.js";
 export { transpose, swapAxes, moveAxis } from "../primitives/transpose.js";
 export { slice, type SliceSpec } from "../primitives/slice.js";
-export { concatenate, concatenate as concat, stack } from "../primitives/concatenate.js";
+export {
+  concatenate,
+  concatenate as concat,
+  stack,
+  type JoinOptions,
+} from "../primitives/concatenate.js";
 export { pad } from "../primitives/pad.js";
 export { take } from "../primitives/take.js";
 export { flip } from "../primitives/flip.js";
@@ -77,7 +82,7 @@ export { meanPool } from "../primitives/mean_pool.js";
 export type { ConvOptions, PoolOptions, Padding } from "../primitives/conv_common.js";
 
 // Composites
-export { square, clip } from "./elementwise.js";
+export { square, clip, type ClipOptions } from "./elementwise.js";
 export {
   relu,
   leakyRelu,
@@ -88,9 +93,21 @@ export {
   elu,
   softmax,
   logSoftmax,
+  type SoftmaxOptions,
+  type LeakyReluOptions,
+  type GeluOptions,
+  type EluOptions,
 } from "./activations.js";
-export { logsumexp, mean, variance, std, sumSquares, type Axis } from "./reductions.js";
-export { norm, dot, outer, trace, type NormOrder } from "./linalg.js";
+export {
+  logsumexp,
+  mean,
+  variance,
+  std,
+  sumSquares,
+  type Axis,
+  type MomentOptions,
+} from "./reductions.js";
+export { norm, dot, outer, trace, type NormOrder, type VectorNormOptions } from "./linalg.js";
 export {
   zeros,
   ones,

@@ -57,7 +57,14 @@ import { dot, norm, outer } from "./linalg.js";
 import { logsumexp, mean, std, sumSquares, variance } from "./reductions.js";
 
 /** The parameters of `f` after the first (the tensor the method is called on). */
-type Rest<F> = F extends (x: never, ...rest: infer R) => unknown ? R : never;
+// The arguments after x, of both call forms when F is overloaded (`sum(x, axis?, keepdims?)`
+// and `sum(x, { axis, keepdims })`); a single signature gives its own.
+type Rest<F> = F extends {
+  (x: never, ...a: infer A): unknown;
+  (x: never, ...b: infer B): unknown;
+}
+  ? A | B
+  : never;
 
 /** The methods every Tensor has (see `installTensorMethods`). */
 export interface TensorMethods {
@@ -162,11 +169,12 @@ declare module "../core/tensor.js" {
 }
 
 /** `f` as a method: `this` becomes the first argument. */
-function method<A extends unknown[]>(
-  f: (x: Tensor, ...args: A) => Tensor,
-): (this: Tensor, ...args: A) => Tensor {
-  return function (this: Tensor, ...args: A): Tensor {
-    return f(this, ...args);
+function method<F extends (x: Tensor, ...args: never[]) => Tensor>(
+  f: F,
+): (this: Tensor, ...args: Rest<F>) => Tensor {
+  const g = f as unknown as (x: Tensor, ...args: unknown[]) => Tensor;
+  return function (this: Tensor, ...args: Rest<F>): Tensor {
+    return g(this, ...(args as unknown[]));
   };
 }
 
@@ -265,6 +273,7 @@ let installed = false;
 /**
  * Installs the methods on `Tensor.prototype` (idempotent; ops/index.ts calls it at import).
  * The methods are non-enumerable, like class methods.
+ * @example ng.installTensorMethods(); ng.array([1, 4]).sqrt() // [1, 2]
  */
 export function installTensorMethods(): void {
   if (installed) return;

@@ -21,12 +21,22 @@ import { reshape } from "../primitives/reshape.js";
 import { sqrt } from "../primitives/sqrt.js";
 import { stopGradient } from "../primitives/stop_gradient.js";
 import { sub } from "../primitives/sub.js";
-import { sum } from "../primitives/sum.js";
+import { reduceOptions, sum, type ReduceOptions } from "../primitives/sum.js";
+import { optionKeys, positionalOrOptions } from "../util/options.js";
 import { where } from "../primitives/where.js";
 import { square } from "./elementwise.js";
 
 /** Axis argument of the reductions: undefined/null = all axes. */
 export type Axis = number | readonly number[] | null | undefined;
+
+/** The options form of variance's and std's optional arguments. */
+export interface MomentOptions extends ReduceOptions {
+  /** Delta degrees of freedom: divide by n − ddof (default 0; 1 gives the sample variance). */
+  ddof?: number;
+}
+
+/** The keys of MomentOptions (checked against the interface by the compiler). */
+export const MOMENT_OPTION_KEYS = optionKeys<MomentOptions>()(["axis", "keepdims", "ddof"]);
 
 /** `x` as a tensor of a float dtype (int32/bool compute in float32). */
 export function asFloat(x: TensorLike, argName: string): Tensor {
@@ -72,7 +82,10 @@ export function stableShift(t: Tensor, axes: readonly number[]): Tensor {
  * gradient, softmax(x)). Integer inputs compute in float32.
  * @example ng.logsumexp(ng.array([1000, 1000])) // 1000 + log(2), no overflow
  */
-export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+export function logsumexp(x: TensorLike, options: ReduceOptions): Tensor;
+export function logsumexp(x: TensorLike, axis?: Axis, keepdims?: boolean): Tensor;
+export function logsumexp(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { axis, keepdims = false } = reduceOptions("logsumexp", rest);
   const t = asFloat(x, "logsumexp: x");
   const { axes } = reductionInfo(t, axis, "logsumexp: axis");
   const kd = checkKeepdims(keepdims, "logsumexp");
@@ -85,8 +98,12 @@ export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor 
  * Arithmetic mean over `axis` (all elements by default). Integer inputs give float32.
  * The mean over zero elements is NaN, like NumPy.
  * @example ng.mean(ng.array([[1, 2], [3, 4]]), 0) // [2, 3]
+ * @example ng.mean(ng.array([[1, 2], [3, 4]]), { axis: 1, keepdims: true }) // [[1.5], [3.5]]
  */
-export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+export function mean(x: TensorLike, options: ReduceOptions): Tensor;
+export function mean(x: TensorLike, axis?: Axis, keepdims?: boolean): Tensor;
+export function mean(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { axis, keepdims = false } = reduceOptions("mean", rest);
   const t = asFloat(x, "mean: x");
   const { axes, count } = reductionInfo(t, axis, "mean: axis");
   return div(sum(t, axes, checkKeepdims(keepdims, "mean")), count);
@@ -96,8 +113,16 @@ export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
  * Variance over `axis`: sum((x - mean)²) / (n - ddof), two-pass for accuracy. ddof = 1
  * gives the unbiased sample variance; n - ddof must be positive.
  * @example ng.variance(ng.array([1, 2, 3, 4])) // 1.25
+ * @example ng.variance(ng.array([1, 2, 3, 4]), { ddof: 1 }) // 5 / 3
  */
-export function variance(x: TensorLike, axis?: Axis, keepdims = false, ddof = 0): Tensor {
+export function variance(x: TensorLike, options: MomentOptions): Tensor;
+export function variance(x: TensorLike, axis?: Axis, keepdims?: boolean, ddof?: number): Tensor;
+export function variance(x: TensorLike, ...rest: unknown[]): Tensor {
+  const {
+    axis,
+    keepdims = false,
+    ddof = 0,
+  } = positionalOrOptions<MomentOptions>("variance", rest, MOMENT_OPTION_KEYS);
   return varianceNamed("variance", x, axis, keepdims, ddof);
 }
 
@@ -128,7 +153,14 @@ function varianceNamed(
  * is NaN where the variance is exactly 0 (the square root is not differentiable there).
  * @example ng.std(ng.array([1, 2, 3, 4])) // sqrt(1.25)
  */
-export function std(x: TensorLike, axis?: Axis, keepdims = false, ddof = 0): Tensor {
+export function std(x: TensorLike, options: MomentOptions): Tensor;
+export function std(x: TensorLike, axis?: Axis, keepdims?: boolean, ddof?: number): Tensor;
+export function std(x: TensorLike, ...rest: unknown[]): Tensor {
+  const {
+    axis,
+    keepdims = false,
+    ddof = 0,
+  } = positionalOrOptions<MomentOptions>("std", rest, MOMENT_OPTION_KEYS);
   return sqrt(varianceNamed("std", x, axis, keepdims, ddof));
 }
 
@@ -136,7 +168,10 @@ export function std(x: TensorLike, axis?: Axis, keepdims = false, ddof = 0): Ten
  * sum(x²) over `axis` (all elements by default).
  * @example ng.sumSquares(ng.array([3, 4])) // 25
  */
-export function sumSquares(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+export function sumSquares(x: TensorLike, options: ReduceOptions): Tensor;
+export function sumSquares(x: TensorLike, axis?: Axis, keepdims?: boolean): Tensor;
+export function sumSquares(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { axis, keepdims = false } = reduceOptions("sumSquares", rest);
   const t = toTensor(x, "sumSquares: x");
   return sum(
     mul(t, t),

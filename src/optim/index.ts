@@ -6,7 +6,14 @@
  * tensor or a schedule from `ng.optim.schedules`.
  */
 export { applyRule, isRule, type Rule, type Hyper, type Schedule, type Scalar } from "./rule.js";
-export { sgd, momentum, type MomentumOptions } from "./basic.js";
+export {
+  sgd,
+  momentum,
+  nesterov,
+  type SGDOptions,
+  type MomentumOptions,
+  type NesterovOptions,
+} from "./basic.js";
 export {
   adam,
   adamw,

@@ -22,9 +22,12 @@ import {
   checkHyper,
   checkRule,
   defineRule,
+  knownValue,
   resolve,
+  sSub,
   type Hyper,
   type Rule,
+  type Scalar,
 } from "./rule.js";
 
 /**
@@ -55,7 +58,7 @@ function chainTree(
   states: readonly unknown[][],
   ps: readonly Tensor[],
   gs: readonly Tensor[],
-  step: number,
+  step: Scalar,
 ): [unknown[][], Tensor[]] {
   states.forEach((s, i) => {
     if (!Array.isArray(s) || s.length !== rules.length) {
@@ -94,7 +97,7 @@ export function clipByGlobalNorm(maxNorm: Hyper): Rule<null> & { readonly maxNor
     states: readonly null[],
     _ps: readonly Tensor[],
     gs: readonly Tensor[],
-    step: number,
+    step: Scalar,
   ): [null[], Tensor[]] => {
     if (gs.length === 0) return [[], []];
     const c = resolve("clipByGlobalNorm", "maxNorm", maxNorm, step, bounds);
@@ -120,7 +123,9 @@ export function clipByGlobalNorm(maxNorm: Hyper): Rule<null> & { readonly maxNor
 }
 
 /**
- * Clips every gradient element to [lo, hi]; `clipByValue(c)` clips to [−c, c]. No state.
+ * Clips every gradient element to [lo, hi]; `clipByValue(c)` clips to [−c, c] (c ≥ 0, a
+ * number or a scalar tensor). lo ≤ hi is checked at construction for known values and, for
+ * schedules, each time they are evaluated. No state.
  * @example ng.optim.chain(ng.optim.clipByValue(-1, 1), ng.optim.sgd(0.1))
  */
 export function clipByValue(
@@ -129,27 +134,36 @@ export function clipByValue(
 ): Rule<null> & { readonly lo: Hyper; readonly hi: Hyper } {
   if (hi === undefined) {
     checkHyper("clipByValue", "c", lo, { min: 0 });
-    if (typeof lo !== "number") {
+    if (typeof lo === "function") {
       throw new TypeError(
-        "optim.clipByValue: with one bound c, c must be a number (clips to [-c, c])",
+        "optim.clipByValue: with one bound c, c must be a number or a scalar tensor (clips to [-c, c]), not a schedule",
       );
     }
-    return clipByValue(-lo, lo);
+    return clipByValue(sSub(0, lo), lo);
   }
   checkHyper("clipByValue", "lo", lo);
   checkHyper("clipByValue", "hi", hi);
-  if (typeof lo === "number" && typeof hi === "number" && lo > hi) {
-    throw new RangeError(`optim.clipByValue: lo must not exceed hi, got lo = ${lo}, hi = ${hi}`);
-  }
+  const checkOrder = (l: number | undefined, h: number | undefined, at: string): void => {
+    if (l !== undefined && h !== undefined && l > h) {
+      throw new RangeError(
+        `optim.clipByValue: lo must not exceed hi, got lo = ${l}, hi = ${h}${at}`,
+      );
+    }
+  };
+  checkOrder(knownValue(lo as Hyper), knownValue(hi), "");
   return defineRule(
     "clipByValue",
     { lo, hi },
     {
       init: () => null,
-      apply: (s, _p, g, step) => [
-        s,
-        clip(g, resolve("clipByValue", "lo", lo, step), resolve("clipByValue", "hi", hi, step)),
-      ],
+      apply: (s, _p, g, step) => {
+        const l = resolve("clipByValue", "lo", lo, step);
+        const h = resolve("clipByValue", "hi", hi, step);
+        if (typeof lo === "function" || typeof hi === "function") {
+          checkOrder(knownValue(l), knownValue(h), ` at step ${step}`);
+        }
+        return [s, clip(g, l, h)];
+      },
     },
   );
 }

@@ -2,18 +2,27 @@
  * The tree walkers of optim/ (DESIGN.md §1 optim/, STYLE "tree walking written once"):
  * `setup(rule, ps)` builds an OptState whose `state` mirrors the params tree (each
  * parameter leaf replaced by the rule's state for it, a pytree of tensors) plus a step
- * counter; `update(optState, ps, grads)` applies the rule to every trained leaf and
+ * counter (a rank-0 int32 tensor, like Optax's `count`, so a jitted training step traces
+ * once instead of once per step value); `update(optState, ps, grads)` applies the rule to every trained leaf and
  * returns a new OptState and new params, never touching its inputs; `freeze` / `thaw` mark
  * subtrees as not trained; `restore` puts saved state back into an OptState.
  */
 import { Tensor } from "../core/tensor.js";
-import { flatten, leafPaths, structureDifference, unflatten, type TreeDef } from "../core/tree.js";
+import {
+  flatten,
+  leafPaths,
+  structureDifference,
+  unflatten,
+  type MapLeaves,
+  type TreeDef,
+} from "../core/tree.js";
+import { add } from "../primitives/add.js";
 import { cast } from "../primitives/cast.js";
-import { describeValue } from "../primitives/convert.js";
+import { describeValue, scalar } from "../primitives/convert.js";
 import { sub } from "../primitives/sub.js";
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape, shapesEqual } from "../tensor/shape.js";
-import { applyRule, checkRule, type Rule } from "./rule.js";
+import { applyRule, checkRule, knownValue, type Rule } from "./rule.js";
 
 /**
  * The optimiser state: plain immutable data. `state` (a pytree of tensors mirroring ps)
@@ -25,8 +34,12 @@ export interface OptState<R extends Rule = Rule> {
   readonly rule: R;
   /** Structure of the params tree this state was set up for. */
   readonly params: TreeDef;
-  /** Number of updates done so far (the `step` handed to rules and schedules). */
-  readonly step: number;
+  /**
+   * Number of updates done so far (the `step` handed to rules and schedules), a rank-0
+   * int32 tensor: traced under `ng.jit`, so the step does not change the jit signature.
+   * Read it with `Number(os.step)`.
+   */
+  readonly step: Tensor;
   /** The rule's state for every parameter leaf, at that leaf's position in ps. */
   readonly state: any;
   /** Paths (as in `ng.tree.leafPaths`, e.g. ".layer_1.weight") of frozen parameter leaves. */
@@ -64,24 +77,40 @@ function makeState<R extends Rule>(fields: Omit<OptState<R>, "kind">): OptState<
  * Creates the optimiser state for params tree `ps` (nested plain objects/arrays of float
  * tensors): `rule.init` of every leaf, step 0, nothing frozen.
  * @example
+ * const ps = { w: ng.array([1, 2]) };
  * const os = ng.optim.setup(ng.optim.adam({ lr: 1e-3 }), ps);
+ * const grads = ng.grad((p: typeof ps) => ng.sum(ng.square(p.w)))(ps);
  * const [os2, ps2] = ng.optim.update(os, ps, grads);
  */
 export function setup<R extends Rule>(rule: R, ps: unknown): OptState<R> {
   checkRule(rule, "optim.setup: rule");
-  const [leaves, def] = flatten(ps);
+  const [leaves, def] = flatten(ps, "optim.setup: ps");
   const params = checkParamLeaves(leaves, leafPaths(def), "optim.setup", "ps");
   const state = unflatten(
     def,
     params.map((p) => rule.init(p)),
   );
-  return makeState({ rule, params: def, step: 0, state, frozen: Object.freeze([]) });
+  return makeState({
+    rule,
+    params: def,
+    step: scalar(0, "int32"),
+    state,
+    frozen: Object.freeze([]),
+  });
 }
 
 function checkOptState(os: unknown, fname: string): OptState {
   if (typeof os !== "object" || os === null || (os as OptState).kind !== "optState") {
     throw new TypeError(
       `${fname}: optState: expected the result of ng.optim.setup(rule, ps), got ${describeValue(os)}`,
+    );
+  }
+  const step = (os as OptState).step;
+  if (!(step instanceof Tensor) || step.ndim !== 0 || step.dtype !== "int32") {
+    throw new TypeError(
+      `${fname}: optState.step: expected the update count as a rank-0 int32 tensor, got ${
+        step instanceof Tensor ? `${step.dtype}${formatShape(step.shape)}` : describeValue(step)
+      }`,
     );
   }
   return os as OptState;
@@ -128,14 +157,17 @@ function statesAtLeaves(def: TreeDef, stateTree: unknown, fname: string): unknow
  * Gradients must have the parameters' shapes; a gradient of another float dtype is cast.
  * Written with nestgrad ops, so it can be differentiated (e.g. through an unrolled inner loop).
  * @example
+ * const loss = (p: { w: ng.Tensor }) => ng.sum(ng.square(p.w));
+ * let ps = { w: ng.array([1, 2]) };
+ * let os = ng.optim.setup(ng.optim.sgd(0.1), ps);
  * const g = ng.grad(loss)(ps);
- * [os, ps] = ng.optim.update(os, ps, g);
+ * [os, ps] = ng.optim.update(os, ps, g); // ps.w = [0.8, 1.6]
  */
-export function update<R extends Rule>(
+export function update<R extends Rule, P>(
   optState: OptState<R>,
-  ps: any,
-  grads: any,
-): [OptState<R>, any] {
+  ps: P,
+  grads: MapLeaves<P, Tensor>,
+): [OptState<R>, P] {
   const fname = "optim.update";
   const os = checkOptState(optState, fname) as OptState<R>;
   const [pLeaves, pDef] = flatten(ps);
@@ -173,7 +205,8 @@ export function update<R extends Rule>(
     active.map((i) => states[i]),
     active.map((i) => params[i]!),
     active.map((i) => gs[i]!),
-    os.step,
+    // A concrete count is read (exact float64 arithmetic in rules and schedules); a traced one stays a tensor.
+    knownValue(os.step) ?? os.step,
   );
   const outStates = states.slice();
   const outParams: Tensor[] = params.slice();
@@ -189,8 +222,8 @@ export function update<R extends Rule>(
     outStates[i] = newStates[k];
     outParams[i] = sub(p, u.dtype === p.dtype ? u : cast(u, p.dtype));
   });
-  const next = makeState({ ...os, step: os.step + 1, state: unflatten(pDef, outStates) });
-  return [next, unflatten(pDef, outParams)];
+  const next = makeState({ ...os, step: add(os.step, 1), state: unflatten(pDef, outStates) });
+  return [next, unflatten<P>(pDef, outParams)];
 }
 
 function formatKey(k: string | number): string {
@@ -238,7 +271,10 @@ function selectPaths(os: OptState, target: PathSelector, fname: string): string[
  * unchanged and does not advance their state (nor count them in clipByGlobalNorm). A
  * string path names a subtree (".encoder", "layer_1.weight", "layers[0]"); a list of keys
  * does too (["layers", 0]); a predicate is called with every leaf path.
- * @example const os2 = ng.optim.freeze(os, "layer_1"); // train everything but layer_1
+ * @example
+ * const ps = { layer_0: ng.array([1]), layer_1: ng.array([2]) };
+ * const os = ng.optim.setup(ng.optim.sgd(0.1), ps);
+ * const os2 = ng.optim.freeze(os, "layer_1"); // train everything but layer_1
  */
 export function freeze<R extends Rule>(optState: OptState<R>, target: PathSelector): OptState<R> {
   const os = checkOptState(optState, "optim.freeze") as OptState<R>;
@@ -249,7 +285,11 @@ export function freeze<R extends Rule>(optState: OptState<R>, target: PathSelect
 
 /**
  * Undoes `freeze` for the leaves under `target` (all leaves when omitted).
- * @example const os3 = ng.optim.thaw(os2); // train everything again
+ * @example
+ * const ps = { layer_0: ng.array([1]), layer_1: ng.array([2]) };
+ * const os = ng.optim.setup(ng.optim.sgd(0.1), ps);
+ * const os2 = ng.optim.freeze(os, "layer_1");
+ * const os3 = ng.optim.thaw(os2); // train everything again
  */
 export function thaw<R extends Rule>(optState: OptState<R>, target?: PathSelector): OptState<R> {
   const os = checkOptState(optState, "optim.thaw") as OptState<R>;
@@ -259,11 +299,16 @@ export function thaw<R extends Rule>(optState: OptState<R>, target?: PathSelecto
 
 /**
  * Puts saved optimiser state (`{ state, step }`, e.g. loaded with ng.train.loadJSON) into
- * a freshly set-up OptState, checking structure, shapes and dtypes against it.
+ * a freshly set-up OptState, checking structure, shapes and dtypes against it. The step may
+ * be the saved count tensor or a number.
  * @example
+ * const rule = ng.optim.adam(1e-3);
+ * const ps = { w: ng.array([1, 2]) };
+ * const os = ng.optim.setup(rule, ps);
  * const text = ng.train.saveJSON({ state: os.state, step: os.step });
  * const fresh = ng.optim.setup(rule, ps);
- * const os2 = ng.optim.restore(fresh, ng.train.loadJSON(text, { state: fresh.state, step: 0 }));
+ * const template = { state: fresh.state, step: fresh.step };
+ * const os2 = ng.optim.restore(fresh, ng.train.loadJSON(text, template));
  */
 export function restore<R extends Rule>(
   optState: OptState<R>,
@@ -274,8 +319,9 @@ export function restore<R extends Rule>(
   if (typeof saved !== "object" || saved === null) {
     throw new TypeError(`${fname}: saved: expected { state, step }, got ${describeValue(saved)}`);
   }
-  const step = saved.step instanceof Tensor ? saved.step.item() : saved.step;
-  if (typeof step !== "number" || !Number.isInteger(step) || step < 0) {
+  const step =
+    saved.step instanceof Tensor && saved.step.size === 1 ? saved.step.item() : saved.step;
+  if (typeof step !== "number" || !Number.isInteger(step) || step < 0 || step > 2 ** 31 - 1) {
     throw new TypeError(
       `${fname}: saved.step: expected a non-negative integer, got ${describeValue(step)}`,
     );
@@ -306,5 +352,5 @@ export function restore<R extends Rule>(
       );
     }
   });
-  return makeState({ ...os, step, state: saved.state });
+  return makeState({ ...os, step: scalar(step, "int32"), state: saved.state });
 }

@@ -13,9 +13,11 @@ import type { NDArray } from "../tensor/ndarray.js";
 import { formatShape, normalizeAxis } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
+import { optionKeys, positionalOrOptions } from "../util/options.js";
 import { batchToFront } from "./batching.js";
 import { reshape } from "./reshape.js";
 import { reducedShape } from "./sum.js";
+import { castTo, NUMERIC, reshapeTo, requireDTypes, type OnnxRule } from "./onnx.js";
 
 export interface ArgReduceParams {
   /** The reduced axis, or null for the flattened tensor. */
@@ -43,10 +45,31 @@ function outShape(
   return reducedShape(shape, [axis], keepdims);
 }
 
+/**
+ * ONNX rule of argmax/argmin: `op` (ArgMax/ArgMin, first index on ties, as the kernels)
+ * over one axis or the flattened array, int64 result cast to int32.
+ */
+export function argReduceOnnx(op: string): OnnxRule<ArgReduceParams> {
+  return (c, [x], { axis, keepdims }, { ins, outs }) => {
+    const d = ins[0]!.dtype;
+    requireDTypes(c, op, d === "bool" ? "int32" : d, NUMERIC);
+    let xc = castTo(c, x!, d, d === "bool" ? "int32" : d);
+    if (axis === null) xc = reshapeTo(c, xc, [-1]);
+    const r = c.node1(op, [xc], {
+      axis: axis ?? 0,
+      keepdims: keepdims ? 1 : 0,
+      select_last_index: 0,
+    });
+    const i = castTo(c, r, "int64", "int32");
+    return [axis === null ? reshapeTo(c, i, outs[0]!.shape) : i];
+  };
+}
+
 /** Defines argmax/argmin from the kernel `(x, axis, keepdims) -> int32`. */
 export function defineArgReduce<N extends string>(
   name: N,
   kernel: (x: NDArray, axis: number | null, keepdims: boolean) => NDArray,
+  onnx: OnnxRule<ArgReduceParams>,
 ): DefinedPrimitive<ArgReduceParams, N> {
   const self: DefinedPrimitive<ArgReduceParams, N> = defineSingle<ArgReduceParams, N>(name, {
     impl: ([x], { axis, keepdims }) => kernel(x!, axis, keepdims),
@@ -71,13 +94,36 @@ export function defineArgReduce<N extends string>(
       ],
       nonDifferentiable: true,
     },
+    onnx,
   });
   return self;
 }
 
+/** The options form of argmax/argmin's optional arguments: `argmax(x, { axis: 1 })`. */
+export interface ArgReduceOptions {
+  /** The axis to reduce (the flattened tensor when omitted or null). */
+  axis?: number | null;
+  /** Keep the reduced axis as size 1 (default false). */
+  keepdims?: boolean;
+}
+
+/** The keys of ArgReduceOptions (checked against the interface by the compiler). */
+export const ARG_REDUCE_OPTION_KEYS = optionKeys<ArgReduceOptions>()(["axis", "keepdims"]);
+
+/** An arg-reduction: `(x, axis?, keepdims?)` or `(x, { axis, keepdims })`. */
+export interface ArgReduceOp {
+  (x: TensorLike, options: ArgReduceOptions): Tensor;
+  (x: TensorLike, axis?: number | null, keepdims?: boolean): Tensor;
+}
+
 /** The user-facing wrapper of an arg-reduction primitive. */
-export function argReduceOp(prim: DefinedPrimitive<ArgReduceParams>) {
-  return (x: TensorLike, axis?: number | null, keepdims = false): Tensor => {
+export function argReduceOp(prim: DefinedPrimitive<ArgReduceParams>): ArgReduceOp {
+  return (x: TensorLike, ...rest: unknown[]): Tensor => {
+    const { axis, keepdims = false } = positionalOrOptions<ArgReduceOptions>(
+      prim.name,
+      rest,
+      ARG_REDUCE_OPTION_KEYS,
+    );
     const t = toTensor(x, `${prim.name}: x`);
     if (typeof keepdims !== "boolean")
       throw new TypeError(`${prim.name}: keepdims: expected a boolean, got ${typeof keepdims}`);
@@ -93,8 +139,10 @@ export function argReduceOp(prim: DefinedPrimitive<ArgReduceParams>) {
   };
 }
 
-export const argmaxP = defineArgReduce("argmax", (x, axis, keepdims) =>
-  K.argmax(x, axis, keepdims),
+export const argmaxP = defineArgReduce(
+  "argmax",
+  (x, axis, keepdims) => K.argmax(x, axis, keepdims),
+  argReduceOnnx("ArgMax"),
 );
 
 /**
@@ -102,5 +150,4 @@ export const argmaxP = defineArgReduce("argmax", (x, axis, keepdims) =>
  * `axis` is omitted; `keepdims` keeps the reduced axis as size 1.
  * @example ng.argmax(ng.array([3, 9, 2])) // 1
  */
-export const argmax: (x: TensorLike, axis?: number | null, keepdims?: boolean) => Tensor =
-  argReduceOp(argmaxP);
+export const argmax: ArgReduceOp = argReduceOp(argmaxP);

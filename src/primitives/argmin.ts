@@ -3,13 +3,13 @@
  * int32; no derivative. Shares its definition helper with argmax.
  * @example ng.argmin(ng.array([[1, 5], [7, 4]]), 1) // [0, 1]
  */
-import type { Tensor } from "../core/tensor.js";
 import * as K from "../tensor/index.js";
-import type { TensorLike } from "./convert.js";
-import { argReduceOp, defineArgReduce } from "./argmax.js";
+import { argReduceOnnx, argReduceOp, defineArgReduce, type ArgReduceOp } from "./argmax.js";
 
-export const argminP = defineArgReduce("argmin", (x, axis, keepdims) =>
-  K.argmin(x, axis, keepdims),
+export const argminP = defineArgReduce(
+  "argmin",
+  (x, axis, keepdims) => K.argmin(x, axis, keepdims),
+  argReduceOnnx("ArgMin"),
 );
 
 /**
@@ -17,5 +17,4 @@ export const argminP = defineArgReduce("argmin", (x, axis, keepdims) =>
  * `axis` is omitted; `keepdims` keeps the reduced axis as size 1.
  * @example ng.argmin(ng.array([3, 9, 2])) // 2
  */
-export const argmin: (x: TensorLike, axis?: number | null, keepdims?: boolean) => Tensor =
-  argReduceOp(argminP);
+export const argmin: ArgReduceOp = argReduceOp(argminP);

@@ -5,7 +5,18 @@
  */
 import type { BatchDim } from "../core/batching.js";
 import type { Tensor } from "../core/tensor.js";
-import { moveBatchAxis } from "../transforms/vmap.js";
+import { broadcastTo } from "./broadcast_to.js";
+import { reshape } from "./reshape.js";
+import { moveAxis } from "./transpose.js";
+
+/** Moves (or creates, by broadcasting) the batch axis of `x` to `to`. */
+export function moveBatchAxis(x: Tensor, from: BatchDim, to: number, size: number): Tensor {
+  if (from === null) {
+    const expanded = reshape(x, [...x.shape.slice(0, to), 1, ...x.shape.slice(to)]);
+    return broadcastTo(expanded, [...x.shape.slice(0, to), size, ...x.shape.slice(to)]);
+  }
+  return from === to ? x : moveAxis(x, from, to);
+}
 
 /** `x` with its batch axis at position 0 (an unbatched x is broadcast along a new axis 0). */
 export function batchToFront(x: Tensor, d: BatchDim, size: number): Tensor {

@@ -23,6 +23,9 @@ import {
 import { toTensor, type TensorLike } from "./convert.js";
 import { broadcastTo } from "./broadcast_to.js";
 import { cast } from "./cast.js";
+import type { OnnxRule } from "./onnx.js";
+import type { TaylorContext, TaylorValue } from "../core/taylor.js";
+import { taylorFromJvp } from "./taylor.js";
 
 export type BinaryParams = Record<string, never>;
 
@@ -51,6 +54,10 @@ export interface BinaryOptions {
   nonDifferentiable?: boolean;
   /** Transpose rule for primitives linear in their inputs (add, sub, mul, div). */
   transpose?: LinearDef<BinaryParams>["transpose"];
+  /** ONNX lowering of z = f(x, y). */
+  onnx: OnnxRule<BinaryParams>;
+  /** Taylor-mode rule (z = f(x, y) given); by default derived from the JVP rule. */
+  taylor?: (x: TaylorValue, y: TaylorValue, z: Tensor, ctx: TaylorContext) => TaylorValue;
 }
 
 /**
@@ -104,6 +111,12 @@ export function defineBinary<N extends string>(
       ],
       nonDifferentiable: options.nonDifferentiable,
     },
+    onnx: options.onnx,
+    taylor2: ([x, y]: TaylorValue[], p: BinaryParams, ctx: TaylorContext): TaylorValue => {
+      const rule = options.taylor;
+      if (!rule) return taylorFromJvp(self, [x!, y!], p, ctx)[0]!;
+      return rule(x!, y!, bind1(self, [x!.value, y!.value]), ctx);
+    },
   };
   const transpose = options.transpose;
   const self: DefinedPrimitive<BinaryParams, N> = transpose
@@ -118,7 +131,8 @@ export function defineBinary<N extends string>(
 
 /** Broadcasts and promotes two op arguments to a common shape and dtype. */
 export function broadcastPair(name: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  // JS numbers are weakly typed: they take the tensor operand's dtype.
+  // JS numbers are weakly typed (weakDType): they take the tensor operand's dtype when it
+  // represents them, else the promotion below lifts the tensor (int32 + 0.5 -> float32).
   const likeA = a instanceof Tensor ? a.dtype : undefined;
   const likeB = b instanceof Tensor ? b.dtype : undefined;
   let x = toTensor(a, `${name}: x`, likeB);

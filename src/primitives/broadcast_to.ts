@@ -11,6 +11,7 @@ import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
 import { reshape } from "./reshape.js";
 import { sum } from "./sum.js";
+import { linearJets } from "./taylor.js";
 
 export interface Params {
   shape: number[];
@@ -48,6 +49,9 @@ export const broadcastToP: DefinedPrimitive<Params, "broadcastTo"> = defineSingl
     const aligned = reshape(x!, [...new Array<number>(lead).fill(1), ...x!.shape]);
     return [broadcastTo(aligned, [...shape.slice(0, b), n, ...shape.slice(b)]), b];
   },
+  onnx: (c, [x], { shape }) => [c.node1("Expand", [x!, c.int64s(shape)])],
+  // Linear: broadcast v, J and L alike.
+  taylor2: ([x], p) => linearJets(x!, (t) => bind1(broadcastToP, [t], p)),
   testSpec: {
     cases: [
       { inputs: [{ shape: [3] }], params: { shape: [2, 3] } },
@@ -56,7 +60,10 @@ export const broadcastToP: DefinedPrimitive<Params, "broadcastTo"> = defineSingl
   },
 });
 
-/** Broadcasts `x` to `shape` (NumPy rules); error names both shapes. */
+/**
+ * Broadcasts `x` to `shape` (NumPy rules); error names both shapes.
+ * @example ng.broadcastTo(ng.array([1, 2]), [2, 2]) // [[1, 2], [1, 2]]
+ */
 export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   const t = toTensor(x, "broadcastTo: x");
   const s = checkShape(shape, "broadcastTo: shape");

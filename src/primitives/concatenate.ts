@@ -18,6 +18,17 @@ import { reshape } from "./reshape.js";
 import { sliceAxis } from "./slice.js";
 import { zerosLike } from "./zeros_like.js";
 import { allToFront } from "./batching.js";
+import { optionKeys, positionalOrOptions } from "../util/options.js";
+import { taylorFromJvp } from "./taylor.js";
+
+/** The options form of concatenate's and stack's axis: `stack(xs, { axis: 1 })`. */
+export interface JoinOptions {
+  /** The axis to join along (default 0; negative counts from the end). */
+  axis?: number;
+}
+
+/** The keys of JoinOptions (checked against the interface by the compiler). */
+export const JOIN_OPTION_KEYS = optionKeys<JoinOptions>()(["axis"]);
 
 export interface ConcatenateParams {
   axis: number;
@@ -99,6 +110,9 @@ export const concatenateP: DefinedPrimitive<ConcatenateParams, "concatenate"> = 
     }
     return [bind1(concatenateP, allToFront(xs, dims, n), { axis: axis + 1 }), 0];
   },
+  onnx: (c, xs, { axis }) => [c.node1("Concat", xs, { axis })],
+  // From the JVP rule: one JVP of it along each direction.
+  taylor2: (ins, p, ctx) => taylorFromJvp(concatenateP, ins, p, ctx)[0]!,
   testSpec: {
     cases: [
       { inputs: [{ shape: [2, 3] }, { shape: [1, 3] }], params: { axis: 0 } },
@@ -120,8 +134,12 @@ function toTensors(name: string, xs: readonly TensorLike[]): Tensor[] {
  * Joins tensors along an existing `axis` (negative counts from the end); the dtype is the
  * promotion of all inputs, and shapes must agree except along `axis`.
  * @example ng.concatenate([ng.array([1, 2]), ng.array([3])]) // [1, 2, 3]
+ * @example ng.concatenate([ng.zeros([1, 2]), ng.ones([1, 2])], { axis: 1 }).shape // [1, 4]
  */
-export function concatenate(xs: readonly TensorLike[], axis = 0): Tensor {
+export function concatenate(xs: readonly TensorLike[], options: JoinOptions): Tensor;
+export function concatenate(xs: readonly TensorLike[], axis?: number): Tensor;
+export function concatenate(xs: readonly TensorLike[], ...rest: unknown[]): Tensor {
+  const { axis = 0 } = positionalOrOptions<JoinOptions>("concatenate", rest, JOIN_OPTION_KEYS);
   const ts = toTensors("concatenate", xs);
   if (ts[0]!.ndim === 0)
     throw new RangeError(
@@ -135,8 +153,12 @@ export function concatenate(xs: readonly TensorLike[], axis = 0): Tensor {
 /**
  * Joins tensors of one shape along a new `axis` (its position in the result).
  * @example ng.stack([ng.zeros([3]), ng.ones([3])], 1).shape // [3, 2]
+ * @example ng.stack([ng.zeros([3]), ng.ones([3])], { axis: 1 }).shape // [3, 2]
  */
-export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
+export function stack(xs: readonly TensorLike[], options: JoinOptions): Tensor;
+export function stack(xs: readonly TensorLike[], axis?: number): Tensor;
+export function stack(xs: readonly TensorLike[], ...rest: unknown[]): Tensor {
+  const { axis = 0 } = positionalOrOptions<JoinOptions>("stack", rest, JOIN_OPTION_KEYS);
   const ts = toTensors("stack", xs);
   const first = ts[0]!;
   ts.forEach((t, i) => {

@@ -15,6 +15,7 @@ import { bind1, LinearInput, type Tangent } from "../core/trace.js";
 import { promoteTypes } from "../tensor/dtype.js";
 import * as K from "../tensor/index.js";
 import { formatShape } from "../tensor/shape.js";
+import { checkOptions } from "../util/options.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
 import { cast } from "./cast.js";
@@ -22,6 +23,7 @@ import {
   checkFloatTensor,
   checkSameFloat,
   convBase,
+  CONV_OPTION_KEYS,
   foldBatch,
   mergeIntoAxis,
   perDim,
@@ -35,6 +37,7 @@ import {
 import { convBackInputP } from "./conv_back_input.js";
 import { convBackKernelP } from "./conv_back_kernel.js";
 import { addTangents, mapTangent } from "./tangent.js";
+import { kernelToOnnx, onnxPads, requireDTypes, toChannelsFirst, toChannelsLast } from "./onnx.js";
 
 export const convP: DefinedPrimitive<ConvParams, "conv"> = defineSingle<ConvParams, "conv">(
   "conv",
@@ -93,6 +96,18 @@ export const convP: DefinedPrimitive<ConvParams, "conv"> = defineSingle<ConvPara
       const y = bind1(convP, [xm, wm], { ...p, groups: size * p.groups });
       return splitFromAxis(y, size, ch, 1);
     },
+    // Channels-last to ONNX's channels-first around one Conv node.
+    onnx: (c, [x, w], p, { ins, outs }) => {
+      requireDTypes(c, "Conv", outs[0]!.dtype, ["float32"]);
+      const r = ins[0]!.ndim;
+      const y = c.node1("Conv", [toChannelsFirst(c, x!, r), kernelToOnnx(c, w!, r - 2)], {
+        strides: p.strides,
+        pads: onnxPads(p.padding),
+        dilations: p.dilation,
+        group: p.groups,
+      });
+      return [toChannelsLast(c, y, r)];
+    },
     testSpec: {
       cases: CONV_TEST_CASES.map((c) => ({
         inputs: [{ shape: c.x }, { shape: c.w }],
@@ -141,6 +156,7 @@ export function convOperands(name: string, x: TensorLike, w: TensorLike): [Tenso
  * y.shape // [8, 28, 28, 16]
  */
 export function conv(x: TensorLike, w: TensorLike, options: ConvOptions = {}): Tensor {
+  checkOptions("conv", options, CONV_OPTION_KEYS);
   const [a, b] = convOperands("conv", x, w);
   const n = b.ndim - 2;
   const strides = perDim("conv", "stride", options.stride, n, 1);

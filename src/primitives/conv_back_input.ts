@@ -12,11 +12,13 @@ import type { Tensor } from "../core/tensor.js";
 import { bind1, LinearInput, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
 import { formatShape } from "../tensor/shape.js";
+import { checkOptions, optionKeys } from "../util/options.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import type { TensorLike } from "./convert.js";
 import {
   checkSameFloat,
   convBase,
+  CONV_OPTION_KEYS,
   CONV_TEST_CASES,
   foldBatch,
   mergeIntoAxis,
@@ -31,6 +33,7 @@ import {
 import { convOperands, convP } from "./conv.js";
 import { convBackKernelP } from "./conv_back_kernel.js";
 import { addTangents, mapTangent } from "./tangent.js";
+import { kernelToOnnx, onnxPads, requireDTypes, toChannelsFirst, toChannelsLast } from "./onnx.js";
 
 /** Shape of conv's input x for a cotangent y and kernel w: [B, ...inputShape, Cin/groups·groups]. */
 function inputAval(name: string, y: ShapedArray, w: ShapedArray, p: ConvBackInputParams): number[] {
@@ -105,6 +108,27 @@ export const convBackInputP: DefinedPrimitive<ConvBackInputParams, "convBackInpu
     const x = bind1(convBackInputP, [ym, wm], { ...p, groups: size * p.groups });
     return splitFromAxis(x, size, n + 1, 1);
   },
+  // ∂T/∂x is ONNX ConvTranspose (same kernel layout); output_padding restores the input
+  // positions that conv's last window did not reach.
+  onnx: (c, [y, w], p, { ins, outs }) => {
+    requireDTypes(c, "ConvTranspose", outs[0]!.dtype, ["float32"]);
+    const r = ins[0]!.ndim;
+    const n = r - 2;
+    const k = ins[1]!.shape.slice(0, n);
+    const outPad = p.inputShape.map((size, d) => {
+      const o = ins[0]!.shape[d + 1]!;
+      const [lo, hi] = p.padding[d]!;
+      return size - (p.strides[d]! * (o - 1) + (k[d]! - 1) * p.dilation[d]! + 1 - lo - hi);
+    });
+    const x = c.node1("ConvTranspose", [toChannelsFirst(c, y!, r), kernelToOnnx(c, w!, n)], {
+      strides: p.strides,
+      pads: onnxPads(p.padding),
+      dilations: p.dilation,
+      group: p.groups,
+      output_padding: outPad,
+    });
+    return [toChannelsLast(c, x, r)];
+  },
   testSpec: {
     cases: CONV_TEST_CASES.map((c) => ({
       inputs: [{ shape: c.y }, { shape: c.w }],
@@ -118,6 +142,12 @@ export interface ConvTransposeOptions extends ConvOptions {
   /** Extra output elements on the high side of each spatial dim, < stride (default 0). */
   outputPadding?: number | readonly number[];
 }
+
+/** The keys of ConvTransposeOptions (checked against the interface by the compiler). */
+export const CONV_TRANSPOSE_OPTION_KEYS = optionKeys<ConvTransposeOptions>()([
+  ...CONV_OPTION_KEYS,
+  "outputPadding",
+]);
 
 /**
  * Transposed convolution ("deconvolution"), channels-last: the gradient of `conv` wrt its
@@ -136,6 +166,7 @@ export function convTranspose(
   options: ConvTransposeOptions = {},
 ): Tensor {
   const name = "convTranspose";
+  checkOptions(name, options, CONV_TRANSPOSE_OPTION_KEYS);
   const [a, b] = convOperands(name, x, w);
   const n = b.ndim - 2;
   const strides = perDim(name, "stride", options.stride, n, 1);

@@ -23,6 +23,7 @@ import {
 import { convP } from "./conv.js";
 import { convBackInputP } from "./conv_back_input.js";
 import { addTangents, mapTangent } from "./tangent.js";
+import { requireDTypes } from "./onnx.js";
 
 /** Shape of conv's kernel for an input x and a cotangent y: [...kernelShape, Cin/groups, Cout]. */
 function kernelAval(
@@ -107,6 +108,47 @@ export const convBackKernelP: DefinedPrimitive<ConvBackKernelParams, "convBackKe
       const ym = mergeIntoAxis(y!, dy, size, n + 1, 1);
       const w = bind1(convBackKernelP, [xm, ym], { ...p, groups: size * p.groups });
       return splitFromAxis(w, size, n + 1, 1);
+    },
+    // ∂T/∂w as one Conv with batch and channels swapped: x as [Cin, B, ...I], y as the kernel
+    // [Cout, B, ...O], strides and dilations exchanged; the high padding covers the last tap
+    // and the output is cut to the kernel shape. Grouped kernels are not lowered.
+    onnx: (c, [x, y], p, { ins, outs }) => {
+      requireDTypes(c, "Conv", outs[0]!.dtype, ["float32"]);
+      const r = ins[0]!.ndim;
+      const n = r - 2;
+      const front = [r - 1, 0, ...Array.from({ length: n }, (_, i) => i + 1)];
+      const hi = p.kernelShape.map((k, d) => {
+        const need = (k - 1) * p.dilation[d]! + (ins[1]!.shape[d + 1]! - 1) * p.strides[d]! + 1;
+        return Math.max(0, need - ins[0]!.shape[d + 1]! - p.padding[d]![0]);
+      });
+      const axes = p.kernelShape.map((_, d) => d + 2);
+      const one = (xg: string, yg: string): string => {
+        const g = c.node1(
+          "Conv",
+          [
+            c.node1("Transpose", [xg], { perm: front }),
+            c.node1("Transpose", [yg], { perm: front }),
+          ],
+          {
+            strides: p.dilation,
+            dilations: p.strides,
+            pads: [...p.padding.map((q) => q[0]), ...hi],
+          },
+        );
+        const zeros = c.int64s(axes.map(() => 0));
+        const cut = c.node1("Slice", [g, zeros, c.int64s(p.kernelShape), c.int64s(axes)]);
+        return c.node1("Transpose", [cut], { perm: [...axes, 0, 1] });
+      };
+      if (p.groups === 1) return [one(x!, y!)];
+      // Groups: group j pairs channels j·Cin/g.. of x with j·Cout/g.. of y; the kernel
+      // gradients [...K, Cin/g, Cout/g] concatenate along Cout.
+      const [cin, cout] = [ins[0]!.shape[r - 1]! / p.groups, ins[1]!.shape[r - 1]! / p.groups];
+      const part = (v: string, j: number, size: number) =>
+        c.node1("Slice", [v, c.int64s([j * size]), c.int64s([(j + 1) * size]), c.int64s([r - 1])]);
+      const parts = Array.from({ length: p.groups }, (_, j) =>
+        one(part(x!, j, cin), part(y!, j, cout)),
+      );
+      return [c.node1("Concat", parts, { axis: n + 1 })];
     },
     testSpec: {
       cases: CONV_TEST_CASES.map((c) => ({

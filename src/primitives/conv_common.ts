@@ -14,9 +14,11 @@ import type { Tensor } from "../core/tensor.js";
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
 import { batchToFront } from "./batching.js";
+import { checkOptions, optionKeys } from "../util/options.js";
 import { describeValue } from "./convert.js";
 import { reshape } from "./reshape.js";
 import { moveAxis } from "./transpose.js";
+import { formatValue } from "../util/check.js";
 
 /** Params of `conv`: fully resolved, one entry per spatial dim. */
 export interface ConvParams {
@@ -58,6 +60,14 @@ export interface ConvOptions {
   groups?: number;
 }
 
+/** The keys of ConvOptions (checked against the interface by the compiler). */
+export const CONV_OPTION_KEYS = optionKeys<ConvOptions>()([
+  "stride",
+  "padding",
+  "dilation",
+  "groups",
+]);
+
 /** Options of the pooling ops. */
 export interface PoolOptions {
   /** Window size: a number or one per spatial dim. */
@@ -66,6 +76,9 @@ export interface PoolOptions {
   stride?: number | readonly number[];
   padding?: Padding;
 }
+
+/** The keys of PoolOptions (checked against the interface by the compiler). */
+export const POOL_OPTION_KEYS = optionKeys<PoolOptions>()(["window", "stride", "padding"]);
 
 /** Just conv's params out of a params record of the family. */
 export function convBase(p: ConvParams): ConvParams {
@@ -89,7 +102,7 @@ export function perDim(
   if (!Array.isArray(arr) || arr.length !== n || !arr.every((d) => Number.isInteger(d) && d >= 1)) {
     throw new RangeError(
       `${name}: ${option}: expected a positive integer or ${n} of them (one per spatial dim), got ${
-        Array.isArray(v) ? JSON.stringify(v) : describeValue(v)
+        Array.isArray(v) ? formatValue(v) : describeValue(v)
       }`,
     );
   }
@@ -130,7 +143,7 @@ export function resolvePadding(
     throw new RangeError(
       `${name}: padding: expected "valid", "same", a non-negative integer or ${n} entries ` +
         `(one per spatial dim, each a number or a [lo, hi] pair), got ${
-          Array.isArray(padding) ? JSON.stringify(padding) : describeValue(padding)
+          Array.isArray(padding) ? formatValue(padding) : describeValue(padding)
         }`,
     );
   }
@@ -138,7 +151,7 @@ export function resolvePadding(
     if (isNN(q)) return [q as number, q as number];
     if (Array.isArray(q) && q.length === 2 && isNN(q[0]) && isNN(q[1])) return [q[0], q[1]];
     throw new RangeError(
-      `${name}: padding[${d}]: expected a non-negative integer or a [lo, hi] pair, got ${JSON.stringify(q)}`,
+      `${name}: padding[${d}]: expected a non-negative integer or a [lo, hi] pair, got ${formatValue(q)}`,
     );
   });
 }
@@ -205,6 +218,7 @@ export function resolvePool(
   xShape: readonly number[],
   options: PoolOptions,
 ): PoolParams {
+  checkOptions(name, options, POOL_OPTION_KEYS);
   if (xShape.length < 3) {
     throw new RangeError(
       `${name}: x must have rank >= 3 ([B, ...spatial, C]), got shape ${formatShape(xShape)}`,

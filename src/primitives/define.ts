@@ -1,15 +1,18 @@
 /**
  * How a primitive is declared (DESIGN.md §3). A primitive file calls `definePrimitive`
  * (or one of the family helpers below) with its impl, shape rule, JVP rule, transpose rule
- * when it is linear, and a test spec that the registry-driven test runs. The types make a
- * linear primitive without a transpose rule a compile error.
+ * when it is linear, its ONNX lowering rule, and a test spec that the registry-driven test
+ * runs. The types make a linear primitive without a transpose rule, or a primitive defined
+ * with `defineSingle` (every registry primitive) without an ONNX rule, a compile error.
  */
 import { ShapedArray } from "../core/aval.js";
 import type { Tensor } from "../core/tensor.js";
 import type { LinearInput, Primitive, Tangent } from "../core/trace.js";
+import type { TaylorContext, TaylorRule, TaylorValue } from "../core/taylor.js";
 import type { BatchDim, BatchRule } from "../core/batching.js";
 import type { DType } from "../tensor/dtype.js";
 import type { NDArray } from "../tensor/ndarray.js";
+import type { OnnxRule } from "./onnx.js";
 
 /** One input of a test case: its shape and the interval its values are drawn from. */
 export interface TestInput {
@@ -41,7 +44,19 @@ interface BaseDef<P> {
   /** Batching rule (vmap): batched inputs with their batch axes -> outputs and their axes. */
   batch?: BatchRule<P>;
   formatParams?(params: P): string;
+  /** Call primitives only: the computation written with nestgrad ops (see Primitive.expand). */
+  expand?(inputs: Tensor[], params: P): Tensor[];
   testSpec: TestSpec<P>;
+  /**
+   * ONNX lowering (jit's onnxruntime backend and ONNX export). Required of registry
+   * primitives (defineSingle); call primitives, which jit inlines first, may omit it.
+   */
+  onnx?: OnnxRule<P>;
+  /**
+   * Taylor-mode rule (core/taylor.ts): values with jets J, L in, values with jets out.
+   * Optional: the operators fall back to vmap(jvp(grad)) when a primitive lacks it.
+   */
+  taylor2?: TaylorRule<P>;
 }
 
 /** A primitive that is never applied to a tangent. */
@@ -61,6 +76,7 @@ export type DefinedPrimitive<P, N extends string = string> = Primitive<P> & {
   readonly name: N;
   readonly linear: boolean;
   readonly testSpec: TestSpec<P>;
+  readonly onnx?: OnnxRule<P>;
 };
 
 export function definePrimitive<P, N extends string>(
@@ -79,6 +95,10 @@ export interface SingleDefBase<P> {
   batch?(args: Tensor[], dims: BatchDim[], params: P, axisSize: number): [Tensor, BatchDim];
   formatParams?(params: P): string;
   testSpec: TestSpec<P>;
+  /** ONNX lowering: input names -> output names (one output); required. */
+  onnx: OnnxRule<P>;
+  /** Taylor-mode rule with one output (see BaseDef.taylor2); optional. */
+  taylor2?(inputs: TaylorValue[], params: P, ctx: TaylorContext): TaylorValue;
 }
 
 export type SingleDef<P> =
@@ -108,6 +128,10 @@ export function defineSingle<P, N extends string>(
       : undefined,
     formatParams: def.formatParams,
     testSpec: def.testSpec,
+    onnx: def.onnx,
+    taylor2: def.taylor2
+      ? (ins: TaylorValue[], p: P, ctx: TaylorContext) => [def.taylor2!(ins, p, ctx)]
+      : undefined,
   };
   if (def.linear) {
     const tr = def.transpose;

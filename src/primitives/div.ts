@@ -9,6 +9,7 @@ import { binaryOp, defineBinary } from "./binary.js";
 import { mul } from "./mul.js";
 import { neg } from "./neg.js";
 import { addTangents, mapTangent } from "./tangent.js";
+import { onnxElementwise, FLOATS } from "./onnx.js";
 
 export const divP = defineBinary(
   "div",
@@ -20,6 +21,7 @@ export const divP = defineBinary(
     ),
   {
     dtype: "float",
+    onnx: onnxElementwise("Div", FLOATS),
     domains: [
       [-2, 2],
       [0.5, 2],
@@ -34,4 +36,5 @@ export const divP = defineBinary(
     },
   },
 );
+/** Elementwise x / y with broadcasting (int operands give float32). @example ng.div(ng.array([1, 2]), 2) // [0.5, 1] */
 export const div = binaryOp(divP);

@@ -10,6 +10,8 @@ import * as K from "../tensor/index.js";
 import { formatShape, normalizeAxes } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
+import { formatValue } from "../util/check.js";
+import { linearJets } from "./taylor.js";
 
 export interface FlipParams {
   axes: number[];
@@ -26,7 +28,7 @@ export const flipP: DefinedPrimitive<FlipParams, "flip"> = defineSingle<FlipPara
         new Set(axes).size !== axes.length
       ) {
         throw new RangeError(
-          `flip: axes ${JSON.stringify(axes)} are not distinct axes of shape ${formatShape(x!.shape)}`,
+          `flip: axes ${formatValue(axes)} are not distinct axes of shape ${formatShape(x!.shape)}`,
         );
       }
       return aval(x!.shape, x!.dtype);
@@ -39,6 +41,23 @@ export const flipP: DefinedPrimitive<FlipParams, "flip"> = defineSingle<FlipPara
       bind1(flipP, [x!], { axes: axes.map((a) => (a < d! ? a : a + 1)) }),
       d!,
     ],
+    // Slice with step -1 from the last element; an end of -(d+1) clamps to "before index 0".
+    onnx: (c, [x], { axes }, { ins }) => {
+      if (axes.length === 0) return [c.node1("Identity", [x!])];
+      const d = axes.map((a) => ins[0]!.shape[a]!);
+      const ends = d.map((n) => -(n + 1));
+      return [
+        c.node1("Slice", [
+          x!,
+          c.int64s(axes.map(() => -1)),
+          c.int64s(ends),
+          c.int64s(axes),
+          c.int64s(axes.map(() => -1)),
+        ]),
+      ];
+    },
+    // Linear: flip v, J and L alike.
+    taylor2: ([x], p) => linearJets(x!, (t) => bind1(flipP, [t], p)),
     testSpec: {
       cases: [
         { inputs: [{ shape: [4] }], params: { axes: [0] } },

@@ -20,7 +20,11 @@ import { reshape } from "./reshape.js";
 import { addTangents, mapTangent } from "./tangent.js";
 import { swapAxes } from "./transpose.js";
 import { batchToFront } from "./batching.js";
-import { moveBatchAxis } from "../transforms/vmap.js";
+import { moveBatchAxis } from "./batching.js";
+import { NUMERIC, requireDTypes } from "./onnx.js";
+import { mapJet, onDirections } from "./taylor.js";
+import { mul } from "./mul.js";
+import { sum } from "./sum.js";
 
 type Params = Record<string, never>;
 
@@ -85,6 +89,29 @@ export const matmulP: DefinedPrimitive<Params, "matmul"> = defineSingle<Params, 
       const [k, cols] = [s.shape[r - 2]!, s.shape[r]!];
       const c = bind1(matmulP, [a!, reshape(s, [...s.shape.slice(0, r - 2), k, n * cols])]);
       return [reshape(c, [...c.shape.slice(0, r - 1), n, cols]), r - 1];
+    },
+    // J = Ja@b + a@Jb; L = La@b + a@Lb + 2·Σ_j Ja_j@Jb_j
+    taylor2: ([a, b], _p, ctx) => {
+      const [x, y] = [a!.value, b!.value];
+      const mm = (s: Tensor, t: Tensor) => bind1(matmulP, [s, t]);
+      const lin = (ja: Tangent, jb: Tangent) =>
+        addTangents(
+          mapJet(ja, (t) => mm(t, y)),
+          mapJet(jb, (t) => mm(x, t)),
+        );
+      const jet1 = lin(a!.jet1, b!.jet1);
+      if (ctx.order === 1) return { value: mm(x, y), jet1, jet2: null };
+      let cross: Tangent = null;
+      if (a!.jet1 && b!.jet1) {
+        const p = onDirections(mm, a!.jet1, b!.jet1);
+        cross = mul(2, ctx.mode === "sum" ? sum(p, 0, true) : p);
+      }
+      return { value: mm(x, y), jet1, jet2: addTangents(lin(a!.jet2, b!.jet2), cross) };
+    },
+    // ONNX MatMul is batched over leading axes, as the primitive.
+    onnx: (c, [a, b], _p, { outs }) => {
+      requireDTypes(c, "MatMul", outs[0]!.dtype, NUMERIC);
+      return [c.node1("MatMul", [a!, b!])];
     },
     testSpec: {
       cases: [

@@ -16,7 +16,17 @@ import { equal } from "./compare.js";
 import { div } from "./div.js";
 import { mul } from "./mul.js";
 import { reshape } from "./reshape.js";
-import { reducedShape, reduceBatched, sum, type ReduceParams } from "./sum.js";
+import {
+  reducedShape,
+  reduceBatched,
+  reduceOptions,
+  sum,
+  type ReduceOptions,
+  type ReduceParams,
+} from "./sum.js";
+import { NUMERIC, onnxReduce } from "./onnx.js";
+import { formatValue } from "../util/check.js";
+import { taylorFromJvp } from "./taylor.js";
 
 /** Validates reduction params: distinct sorted axes of `shape`; `nonEmpty` rejects size-0 reductions. */
 export function checkReduceParams(
@@ -32,7 +42,7 @@ export function checkReduceParams(
     );
   if (!ok) {
     throw new RangeError(
-      `${name}: axes ${JSON.stringify(axes)} are not sorted distinct axes of shape ${formatShape(shape)}`,
+      `${name}: axes ${formatValue(axes)} are not sorted distinct axes of shape ${formatShape(shape)}`,
     );
   }
   if (nonEmpty && axes.some((a) => shape[a] === 0)) {
@@ -84,6 +94,9 @@ export const maxP: DefinedPrimitive<ReduceParams, "max"> = defineSingle<ReducePa
       return [y, t && extremumTangent(x!, y, t, p)];
     },
     batch: ([x], [d], p) => reduceBatched(maxP, x!, d!, p),
+    onnx: onnxReduce("ReduceMax", NUMERIC),
+    // From the JVP rule: one JVP of it along each direction.
+    taylor2: (ins, p, ctx) => taylorFromJvp(maxP, ins, p, ctx)[0]!,
     testSpec: {
       cases: [
         { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },
@@ -99,11 +112,14 @@ export const maxP: DefinedPrimitive<ReduceParams, "max"> = defineSingle<ReducePa
  * reduced axes as size 1. Ties share the gradient equally.
  * @example ng.max(ng.array([[1, 5], [3, 4]]), 0, true) // [[3, 5]]
  */
+export function max(x: TensorLike, options: ReduceOptions): Tensor;
 export function max(
   x: TensorLike,
   axis?: number | readonly number[] | null,
-  keepdims = false,
-): Tensor {
+  keepdims?: boolean,
+): Tensor;
+export function max(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { axis, keepdims = false } = reduceOptions("max", rest);
   const [t, p] = reduceArgs("max", x, axis, keepdims);
   checkReduceParams("max", t.shape, p, true);
   return bind1(maxP, [t], p);

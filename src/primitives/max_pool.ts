@@ -23,6 +23,7 @@ import {
   unfoldBatch,
 } from "./conv_common.js";
 import { maxPoolSelectP } from "./max_pool_select.js";
+import { FLOATS, maxPoolWithIndices, requireDTypes, toChannelsLast } from "./onnx.js";
 
 export const maxPoolP: DefinedPrimitive<PoolParams, "maxPool"> = defineSingle<
   PoolParams,
@@ -43,6 +44,11 @@ export const maxPoolP: DefinedPrimitive<PoolParams, "maxPool"> = defineSingle<
     unfoldBatch(bind1(maxPoolP, [foldBatch(x!, d!, size)], p), size),
     0,
   ],
+  onnx: (c, [x], p, { ins, outs }) => {
+    requireDTypes(c, "MaxPool", outs[0]!.dtype, FLOATS);
+    const r = ins[0]!.ndim;
+    return [toChannelsLast(c, maxPoolWithIndices(c, x!, r, p)[0], r)];
+  },
   testSpec: {
     cases: POOL_TEST_CASES.map((c) => ({ inputs: [{ shape: c.x }], params: c.params })),
   },

@@ -19,6 +19,15 @@ import {
   unfoldBatch,
 } from "./conv_common.js";
 import { maxPoolSelectP } from "./max_pool_select.js";
+import {
+  FLOATS,
+  maxPoolWithIndices,
+  requireDTypes,
+  reshapeTo,
+  toChannelsFirst,
+  toChannelsLast,
+  zerosOf,
+} from "./onnx.js";
 
 export const maxPoolScatterP: DefinedPrimitive<PoolParams, "maxPoolScatter"> = defineSingle<
   PoolParams,
@@ -55,6 +64,21 @@ export const maxPoolScatterP: DefinedPrimitive<PoolParams, "maxPoolScatter"> = d
     ),
     0,
   ],
+  // Scatter-add ct into the flattened channels-first x at MaxPool's argmax indices.
+  onnx: (c, [ct, x], p, { ins, outs }) => {
+    requireDTypes(c, "MaxPool", outs[0]!.dtype, FLOATS);
+    const r = ins[1]!.ndim;
+    const xs = ins[1]!.shape;
+    const [, i] = maxPoolWithIndices(c, x!, r, p);
+    const u = reshapeTo(c, toChannelsFirst(c, ct!, r), [-1]);
+    const zeros = zerosOf(c, [xs.reduce((a, b) => a * b, 1)], outs[0]!.dtype);
+    const s = c.node1("ScatterElements", [zeros, reshapeTo(c, i, [-1]), u], {
+      axis: 0,
+      reduction: "add",
+    });
+    const first = [xs[0]!, xs[r - 1]!, ...xs.slice(1, r - 1)];
+    return [toChannelsLast(c, reshapeTo(c, s, first), r)];
+  },
   testSpec: {
     cases: POOL_TEST_CASES.map((c) => ({
       inputs: [{ shape: c.y }, { shape: c.x }],

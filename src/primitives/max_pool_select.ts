@@ -19,6 +19,14 @@ import {
   unfoldBatch,
 } from "./conv_common.js";
 import { maxPoolScatterP } from "./max_pool_scatter.js";
+import {
+  FLOATS,
+  maxPoolWithIndices,
+  requireDTypes,
+  reshapeTo,
+  toChannelsFirst,
+  toChannelsLast,
+} from "./onnx.js";
 
 export const maxPoolSelectP: DefinedPrimitive<PoolParams, "maxPoolSelect"> = defineSingle<
   PoolParams,
@@ -55,6 +63,14 @@ export const maxPoolSelectP: DefinedPrimitive<PoolParams, "maxPoolSelect"> = def
     ),
     0,
   ],
+  // t at MaxPool's argmax: gather the flattened channels-first t at its indices output.
+  onnx: (c, [t, x], p, { ins, outs }) => {
+    requireDTypes(c, "MaxPool", outs[0]!.dtype, FLOATS);
+    const r = ins[1]!.ndim;
+    const [, i] = maxPoolWithIndices(c, x!, r, p);
+    const flat = reshapeTo(c, toChannelsFirst(c, t!, r), [-1]);
+    return [toChannelsLast(c, c.node1("Gather", [flat, i]), r)];
+  },
   testSpec: {
     cases: POOL_TEST_CASES.map((c) => ({
       inputs: [{ shape: c.x }, { shape: c.x }],

@@ -6,6 +6,7 @@
 import * as K from "../tensor/index.js";
 import { binaryOp, defineBinary } from "./binary.js";
 import { selectTangent } from "./minimum.js";
+import { onnxElementwise, NUMERIC } from "./onnx.js";
 
 export const maximumP = defineBinary(
   "maximum",
@@ -13,6 +14,8 @@ export const maximumP = defineBinary(
   (x, y, _z, tx, ty) => selectTangent(x, y, tx, ty),
   {
     dtype: "same",
+    onnx: onnxElementwise("Max", NUMERIC),
   },
 );
+/** Elementwise maximum with broadcasting (NaN propagates). @example ng.maximum(ng.array([1, 5]), 3) // [3, 5] */
 export const maximum = binaryOp(maximumP);

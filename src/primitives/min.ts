@@ -11,7 +11,15 @@ import * as K from "../tensor/index.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import type { TensorLike } from "./convert.js";
 import { checkReduceParams, extremumTangent, reduceArgs } from "./max.js";
-import { reducedShape, reduceBatched, type ReduceParams } from "./sum.js";
+import {
+  reducedShape,
+  reduceBatched,
+  reduceOptions,
+  type ReduceOptions,
+  type ReduceParams,
+} from "./sum.js";
+import { NUMERIC, onnxReduce } from "./onnx.js";
+import { taylorFromJvp } from "./taylor.js";
 
 export const minP: DefinedPrimitive<ReduceParams, "min"> = defineSingle<ReduceParams, "min">(
   "min",
@@ -26,6 +34,9 @@ export const minP: DefinedPrimitive<ReduceParams, "min"> = defineSingle<ReducePa
       return [y, t && extremumTangent(x!, y, t, p)];
     },
     batch: ([x], [d], p) => reduceBatched(minP, x!, d!, p),
+    onnx: onnxReduce("ReduceMin", NUMERIC),
+    // From the JVP rule: one JVP of it along each direction.
+    taylor2: (ins, p, ctx) => taylorFromJvp(minP, ins, p, ctx)[0]!,
     testSpec: {
       cases: [
         { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },
@@ -41,11 +52,14 @@ export const minP: DefinedPrimitive<ReduceParams, "min"> = defineSingle<ReducePa
  * reduced axes as size 1. Ties share the gradient equally.
  * @example ng.min(ng.array([[1, 5], [3, 4]]), 0) // [1, 4]
  */
+export function min(x: TensorLike, options: ReduceOptions): Tensor;
 export function min(
   x: TensorLike,
   axis?: number | readonly number[] | null,
-  keepdims = false,
-): Tensor {
+  keepdims?: boolean,
+): Tensor;
+export function min(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { axis, keepdims = false } = reduceOptions("min", rest);
   const [t, p] = reduceArgs("min", x, axis, keepdims);
   checkReduceParams("min", t.shape, p, true);
   return bind1(minP, [t], p);

@@ -12,6 +12,7 @@ import { equal, greater } from "./compare.js";
 import { mul } from "./mul.js";
 import { add } from "./add.js";
 import { addTangents, mapTangent } from "./tangent.js";
+import { onnxElementwise, NUMERIC } from "./onnx.js";
 
 /** Tangent of an elementwise selection: weight [x>y] + ½[x=y] on dx, the rest on dy. */
 export function selectTangent(x: Tensor, y: Tensor, tx: Tangent, ty: Tangent): Tangent {
@@ -32,6 +33,8 @@ export const minimumP = defineBinary(
   (x, y, _z, tx, ty) => selectTangent(y, x, tx, ty),
   {
     dtype: "same",
+    onnx: onnxElementwise("Min", NUMERIC),
   },
 );
+/** Elementwise minimum with broadcasting (NaN propagates). @example ng.minimum(ng.array([1, 5]), 3) // [1, 3] */
 export const minimum = binaryOp(minimumP);

@@ -13,6 +13,8 @@ import { formatShape } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { describeValue, toTensor, type TensorLike } from "./convert.js";
 import { sliceResolved } from "./slice.js";
+import { formatValue } from "../util/check.js";
+import { taylorFromJvp } from "./taylor.js";
 
 export interface PadParams {
   widths: [number, number][];
@@ -33,7 +35,7 @@ function checkWidths(
   widths.forEach((w, i) => {
     if (!Array.isArray(w) || w.length !== 2 || !w.every((v) => Number.isInteger(v) && v >= 0)) {
       throw new RangeError(
-        `${name}: widths[${i}]: expected a [before, after] pair of non-negative integers, got ${JSON.stringify(w)}`,
+        `${name}: widths[${i}]: expected a [before, after] pair of non-negative integers, got ${formatValue(w)}`,
       );
     }
   });
@@ -74,6 +76,14 @@ export const padP: DefinedPrimitive<PadParams, "pad"> = defineSingle<PadParams, 
     bind1(padP, [x!], { widths: [...widths.slice(0, d!), [0, 0], ...widths.slice(d!)], value }),
     d!,
   ],
+  onnx: (c, [x], { widths, value }, { ins }) => {
+    const pads = [...widths.map((w) => w[0]), ...widths.map((w) => w[1])];
+    return [
+      c.node1("Pad", [x!, c.int64s(pads), c.scalar(value, ins[0]!.dtype)], { mode: "constant" }),
+    ];
+  },
+  // From the JVP rule: one JVP of it along each direction.
+  taylor2: (ins, p, ctx) => taylorFromJvp(padP, ins, p, ctx)[0]!,
   testSpec: {
     cases: [
       { inputs: [{ shape: [3] }], params: { widths: [[1, 2]], value: 0 } },

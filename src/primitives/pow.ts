@@ -11,6 +11,7 @@ import { mul } from "./mul.js";
 import { sub } from "./sub.js";
 import { addTangents, mapTangent } from "./tangent.js";
 import { where } from "./where.js";
+import { onnxElementwise, NUMERIC } from "./onnx.js";
 
 export const powP = defineBinary(
   "pow",
@@ -25,10 +26,12 @@ export const powP = defineBinary(
     ),
   {
     dtype: "same",
+    onnx: onnxElementwise("Pow", NUMERIC),
     domains: [
       [0.5, 2],
       [-2, 2],
     ],
   },
 );
+/** Elementwise power xʸ with broadcasting. @example ng.pow(ng.array([2, 3]), 2) // [4, 9] */
 export const pow = binaryOp(powP);

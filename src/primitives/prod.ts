@@ -20,8 +20,17 @@ import { mul } from "./mul.js";
 import { pad } from "./pad.js";
 import { reshape } from "./reshape.js";
 import { sliceAxis } from "./slice.js";
-import { reducedShape, reduceBatched, sum, type ReduceParams } from "./sum.js";
+import {
+  reducedShape,
+  reduceBatched,
+  reduceOptions,
+  sum,
+  type ReduceOptions,
+  type ReduceParams,
+} from "./sum.js";
 import { inversePerm, transpose } from "./transpose.js";
+import { NUMERIC, onnxReduce } from "./onnx.js";
+import { taylorFromJvp } from "./taylor.js";
 
 /** s_i = prod_{j<i} a_j along the last axis (s_0 = 1), by a log-step scan. */
 function exclusiveCumprod(a: Tensor): Tensor {
@@ -69,6 +78,9 @@ export const prodP: DefinedPrimitive<ReduceParams, "prod"> = defineSingle<Reduce
       t && sum(mul(t, productOfOthers(x!, p.axes)), p.axes, p.keepdims),
     ],
     batch: ([x], [d], p) => reduceBatched(prodP, x!, d!, p),
+    onnx: onnxReduce("ReduceProd", NUMERIC),
+    // From the JVP rule: one JVP of it along each direction.
+    taylor2: (ins, p, ctx) => taylorFromJvp(prodP, ins, p, ctx)[0]!,
     testSpec: {
       cases: [
         { inputs: [{ shape: [5] }], params: { axes: [0], keepdims: false } },
@@ -84,11 +96,14 @@ export const prodP: DefinedPrimitive<ReduceParams, "prod"> = defineSingle<Reduce
  * reduced axes as size 1. The derivative is exact also where entries are zero.
  * @example ng.prod(ng.array([[1, 2], [3, 4]])) // 24
  */
+export function prod(x: TensorLike, options: ReduceOptions): Tensor;
 export function prod(
   x: TensorLike,
   axis?: number | readonly number[] | null,
-  keepdims = false,
-): Tensor {
+  keepdims?: boolean,
+): Tensor;
+export function prod(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { axis, keepdims = false } = reduceOptions("prod", rest);
   const [t, p] = reduceArgs("prod", x, axis, keepdims);
   return bind1(prodP, [t], p);
 }

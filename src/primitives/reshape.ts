@@ -9,6 +9,8 @@ import { formatShape, shapesEqual, sizeOf } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
 import { batchToFront } from "./batching.js";
+import { reshapeTo } from "./onnx.js";
+import { linearJets } from "./taylor.js";
 
 export interface Params {
   shape: number[];
@@ -34,11 +36,17 @@ export const reshapeP: DefinedPrimitive<Params, "reshape"> = defineSingle<Params
     transpose: (ct, [x]) => [reshape(ct, (x as { aval: { shape: readonly number[] } }).aval.shape)],
     // Each example is reshaped: batch axis to the front, then [B, ...shape].
     batch: ([x], [d], { shape }, n) => [reshape(batchToFront(x!, d!, n), [n, ...shape]), 0],
+    onnx: (c, [x], { shape }) => [reshapeTo(c, x!, shape)],
+    // Linear: reshape v, J and L alike.
+    taylor2: ([x], p) => linearJets(x!, (t) => bind1(reshapeP, [t], p)),
     testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: { shape: [3, 2] } }] },
   },
 );
 
-/** Reshapes `x` to `shape` (one entry may be -1). */
+/**
+ * Reshapes `x` to `shape` (one entry may be -1).
+ * @example ng.reshape(ng.arange(6), [2, -1]).shape // [2, 3]
+ */
 export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   const t = toTensor(x, "reshape: x");
   const s = resolveShape(t.shape, shape);

@@ -16,6 +16,7 @@ import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { describeValue, toTensor, type TensorLike } from "./convert.js";
 import { reshape } from "./reshape.js";
 import { sliceScatterP } from "./slice_scatter.js";
+import { linearJets } from "./taylor.js";
 
 export type { SliceSpec };
 
@@ -95,6 +96,18 @@ export const sliceP: DefinedPrimitive<SliceParams, "slice"> = defineSingle<Slice
     transpose: (ct, [x], p) => [bind1(sliceScatterP, [ct], { ...p, shape: x!.aval.shape.slice() })],
     // The batch axis is taken whole and stays.
     batch: ([x], [d], p, n) => [bind1(sliceP, [x!], batchSliceParams(p, d!, n)), d!],
+    // ONNX Slice reads a negative end as counted from the back; a stop of -1 (before index
+    // 0, for negative steps) is written -(d+1), which clamps to the same place.
+    onnx: (c, [x], { starts, stops, steps }, { ins }) => {
+      const shape = ins[0]!.shape;
+      const ends = stops.map((s, i) => (s < 0 ? -(shape[i]! + 1) : s));
+      const axes = starts.map((_, i) => i);
+      return [
+        c.node1("Slice", [x!, c.int64s(starts), c.int64s(ends), c.int64s(axes), c.int64s(steps)]),
+      ];
+    },
+    // Linear: slice v, J and L alike.
+    taylor2: ([x], p) => linearJets(x!, (t) => bind1(sliceP, [t], p)),
     testSpec: {
       cases: [
         { inputs: [{ shape: [5] }], params: { starts: [1], stops: [4], steps: [1] } },
@@ -125,7 +138,7 @@ export function sliceAxis(x: Tensor, axis: number, start: number, stop: number):
  * number picks one index and drops the axis; null takes the axis whole; a SliceSpec
  * `{start, stop, step}` slices like Python (negative start/stop count from the end and are
  * clamped; step may be negative, not 0).
- * @example ng.slice(x, [1, { start: -1, step: -1 }]) // x[1, ::-1] in NumPy notation
+ * @example ng.slice(ng.array([[1, 2, 3], [4, 5, 6]]), [1, { start: -1, step: -1 }]) // [6, 5, 4]: x[1, ::-1]
  */
 export function slice(
   x: TensorLike,

@@ -20,6 +20,7 @@ import {
   sliceView,
   type SliceParams,
 } from "./slice.js";
+import { zerosOf } from "./onnx.js";
 
 export interface SliceScatterParams extends SliceParams {
   /** Shape of the output (the shape of the sliced array). */
@@ -95,6 +96,23 @@ export const sliceScatterP: DefinedPrimitive<SliceScatterParams, "sliceScatter">
     }),
     d!,
   ],
+  // ScatterND into zeros at constant indices: element k of the updates goes to
+  // starts + k·steps per axis (positions are distinct, so no reduction).
+  onnx: (c, [u], p, { ins }) => {
+    const sliced = ins[0]!.shape;
+    const rank = sliced.length;
+    const n = sliced.reduce((a, b) => a * b, 1);
+    const idx = new Array<number>(n * rank);
+    for (let k = 0; k < n; k++) {
+      let r = k;
+      for (let a = rank - 1; a >= 0; a--) {
+        idx[k * rank + a] = p.starts[a]! + (r % sliced[a]!) * p.steps[a]!;
+        r = Math.floor(r / sliced[a]!);
+      }
+    }
+    const indices = c.initializer({ dtype: "int64", shape: [...sliced, rank], values: idx });
+    return [c.node1("ScatterND", [zerosOf(c, p.shape, ins[0]!.dtype), indices, u!])];
+  },
   testSpec: {
     cases: [
       { inputs: [{ shape: [2] }], params: { starts: [0], stops: [4], steps: [2], shape: [4] } },

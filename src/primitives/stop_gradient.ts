@@ -22,6 +22,9 @@ export const stopGradientP: DefinedPrimitive<Params, "stopGradient"> = defineSin
   jvp: ([x]): [Tensor, Tangent] => [bind1(stopGradientP, [x!]), null],
   // Elementwise identity: the batch axis stays where it is.
   batch: ([x], [d]) => [bind1(stopGradientP, [x!]), d!],
+  onnx: (c, [x]) => [c.node1("Identity", [x!])],
+  // A constant to every derivative: no jets.
+  taylor2: ([x], p) => ({ value: bind1(stopGradientP, [x!.value], p), jet1: null, jet2: null }),
   testSpec: { cases: [{ inputs: [{ shape: [2, 3] }], params: {} }], nonDifferentiable: true },
 });
 

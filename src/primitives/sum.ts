@@ -12,6 +12,28 @@ import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
 import { broadcastTo } from "./broadcast_to.js";
 import { reshape } from "./reshape.js";
+import { NUMERIC, onnxReduce } from "./onnx.js";
+import { optionKeys, positionalOrOptions } from "../util/options.js";
+import { linearJets } from "./taylor.js";
+
+/** The options form of a reduction's optional arguments: `sum(x, { axis: 1, keepdims: true })`. */
+export interface ReduceOptions {
+  /** The axis or axes to reduce (all when omitted or null). */
+  axis?: number | readonly number[] | null;
+  /** Keep the reduced axes as size 1 (default false). */
+  keepdims?: boolean;
+}
+
+/** The keys of ReduceOptions (checked against the interface by the compiler). */
+export const REDUCE_OPTION_KEYS = optionKeys<ReduceOptions>()(["axis", "keepdims"]);
+
+/**
+ * The (axis, keepdims) of a reduction called as `op(x, axis?, keepdims?)` or
+ * `op(x, { axis, keepdims })`.
+ */
+export function reduceOptions(op: string, rest: readonly unknown[]): ReduceOptions {
+  return positionalOrOptions<ReduceOptions>(op, rest, REDUCE_OPTION_KEYS);
+}
 
 export interface ReduceParams {
   axes: number[];
@@ -66,6 +88,9 @@ export const sumP: DefinedPrimitive<ReduceParams, "sum"> = defineSingle<ReducePa
       return [broadcastTo(reshape(ct, reducedShape(shape, axes, true)), shape)];
     },
     batch: ([x], [d], p) => reduceBatched(sumP, x!, d!, p),
+    onnx: onnxReduce("ReduceSum", NUMERIC),
+    // Linear: sum v, J and L alike.
+    taylor2: ([x], p) => linearJets(x!, (t) => bind1(sumP, [t], p)),
     testSpec: {
       cases: [
         { inputs: [{ shape: [2, 3] }], params: { axes: [0, 1], keepdims: false } },
@@ -75,12 +100,19 @@ export const sumP: DefinedPrimitive<ReduceParams, "sum"> = defineSingle<ReducePa
   },
 );
 
-/** Sum over `axis` (number, list, or all when omitted). */
+/**
+ * Sum over `axis` (number, list, or all when omitted); `keepdims` keeps the reduced axes
+ * as size 1. The optional arguments may also come as one options object.
+ * @example ng.sum(ng.array([[1, 2], [3, 4]]), { axis: 1, keepdims: true }) // [[3], [7]]
+ */
+export function sum(x: TensorLike, options: ReduceOptions): Tensor;
 export function sum(
   x: TensorLike,
   axis?: number | readonly number[] | null,
-  keepdims = false,
-): Tensor {
+  keepdims?: boolean,
+): Tensor;
+export function sum(x: TensorLike, ...rest: unknown[]): Tensor {
+  const { axis, keepdims = false } = reduceOptions("sum", rest);
   const t = toTensor(x, "sum: x");
   return bind1(sumP, [t], { axes: normalizeAxes(axis, t.ndim, "sum: axis"), keepdims });
 }

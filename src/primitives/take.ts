@@ -8,10 +8,10 @@ import type { ShapedArray } from "../core/aval.js";
 import { Tensor } from "../core/tensor.js";
 import { bind1, type Tangent } from "../core/trace.js";
 import * as K from "../tensor/index.js";
-import type { NDArray } from "../tensor/ndarray.js";
+import { fromNested, type NDArray } from "../tensor/ndarray.js";
 import { formatShape, normalizeAxis } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
-import { array, fromNDArray, toTensor, type TensorLike } from "./convert.js";
+import { fromNDArray, toTensor, type TensorLike } from "./convert.js";
 import { reshape } from "./reshape.js";
 import { takeTransposeP } from "./take_transpose.js";
 import { add } from "./add.js";
@@ -21,6 +21,7 @@ import { logicalAnd } from "./logical.js";
 import { mul } from "./mul.js";
 import { moveAxis, transpose } from "./transpose.js";
 import { where } from "./where.js";
+import { taylorFromJvp } from "./taylor.js";
 
 export interface TakeParams {
   axis: number;
@@ -113,6 +114,10 @@ export const takeP: DefinedPrimitive<TakeParams, "take"> = defineSingle<TakePara
       // g is [B, ...idx, ...rest]; each example wants rest[:axis] + idx + rest[axis:].
       return [transpose(g, indexBlockPerm(g.ndim, ib.ndim - 1, axis)), 0];
     },
+    // Gather reads negative indices from the back, as take does.
+    onnx: (c, [x, i], { axis }) => [c.node1("Gather", [x!, i!], { axis })],
+    // From the JVP rule: one JVP of it along each direction.
+    taylor2: (ins, p, ctx) => taylorFromJvp(takeP, ins, p, ctx)[0]!,
     testSpec: {
       cases: [
         {
@@ -130,7 +135,10 @@ export const takeP: DefinedPrimitive<TakeParams, "take"> = defineSingle<TakePara
 
 /** Converts an index argument to an int32 tensor, naming it on failure. */
 export function toIndices(name: string, indices: unknown): Tensor {
-  const t = indices instanceof Tensor ? indices : array(indices, { dtype: "int32" });
+  const t =
+    indices instanceof Tensor
+      ? indices
+      : fromNDArray(fromNested(indices, "int32", `${name}: indices`));
   if (t.dtype !== "int32")
     throw new TypeError(`${name}: indices: expected dtype int32, got ${t.dtype}`);
   return t;

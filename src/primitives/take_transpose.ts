@@ -23,6 +23,7 @@ import {
 import { batchToFront } from "./batching.js";
 import { reshape } from "./reshape.js";
 import { inversePerm, moveAxis, transpose } from "./transpose.js";
+import { castTo, reshapeTo, zerosOf } from "./onnx.js";
 
 export interface TakeTransposeParams {
   axis: number;
@@ -81,6 +82,29 @@ export const takeTransposeP: DefinedPrimitive<TakeTransposeParams, "takeTranspos
       shape: [n * len, ...rest],
     });
     return [moveAxis(reshape(s, [n, len, ...rest]), 1, axis + 1), 0];
+  },
+  // Scatter-add with the gathered axis moved to the front: updates [...I, ...rest] rows go
+  // to rows i of zeros [shape[axis], ...rest] (ScatterND, reduction add), then moved back.
+  onnx: (c, [u, i], { axis, shape }, { ins }) => {
+    const [us, is] = [ins[0]!.shape, ins[1]!.shape];
+    const q = is.length;
+    const n = is.reduce((a, b) => a * b, 1);
+    const rest = [...shape.slice(0, axis), ...shape.slice(axis + 1)];
+    const permU = [
+      ...is.map((_, j) => axis + j),
+      ...shape.slice(0, axis).map((_, j) => j),
+      ...us.slice(axis + q).map((_, j) => axis + q + j),
+    ];
+    const rows = reshapeTo(c, c.node1("Transpose", [u!], { perm: permU }), [n, ...rest]);
+    const len = c.scalar(shape[axis]!, "int32");
+    const zero = c.scalar(0, "int32");
+    const wrapped = c.node1("Where", [c.node1("Less", [i!, zero]), c.node1("Add", [i!, len]), i!]);
+    const idx = reshapeTo(c, castTo(c, wrapped, "int32", "int64"), [n, 1]);
+    const zeros = zerosOf(c, [shape[axis]!, ...rest], ins[0]!.dtype);
+    const out = c.node1("ScatterND", [zeros, idx, rows], { reduction: "add" });
+    const back = [...rest.keys()].map((j) => j + 1);
+    back.splice(axis, 0, 0);
+    return [c.node1("Transpose", [out], { perm: back })];
   },
   testSpec: {
     cases: [

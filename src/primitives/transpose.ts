@@ -11,6 +11,8 @@ import * as K from "../tensor/index.js";
 import { formatShape, normalizeAxis } from "../tensor/shape.js";
 import { aval, defineSingle, type DefinedPrimitive } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
+import { formatValue } from "../util/check.js";
+import { linearJets } from "./taylor.js";
 
 export interface TransposeParams {
   perm: number[];
@@ -26,7 +28,7 @@ function checkPerm(name: string, shape: readonly number[], perm: readonly number
   if (!ok) {
     throw new RangeError(
       `${name}: perm must be a permutation of the ${shape.length} axes of shape ${formatShape(shape)}, ` +
-        `got ${JSON.stringify(perm)}`,
+        `got ${formatValue(perm)}`,
     );
   }
 }
@@ -62,6 +64,9 @@ export const transposeP: DefinedPrimitive<TransposeParams, "transpose"> = define
     bind1(transposeP, [x!], { perm: [d!, ...perm.map((a) => (a < d! ? a : a + 1))] }),
     0,
   ],
+  onnx: (c, [x], { perm }) => [c.node1("Transpose", [x!], { perm })],
+  // Linear: permute v, J and L alike.
+  taylor2: ([x], p) => linearJets(x!, (t) => bind1(transposeP, [t], p)),
   testSpec: {
     cases: [
       { inputs: [{ shape: [2, 3] }], params: { perm: [1, 0] } },
@@ -88,7 +93,7 @@ export function transpose(x: TensorLike, perm?: readonly number[] | null): Tenso
     if (perm.length !== n) {
       throw new RangeError(
         `transpose: perm: expected a permutation of ${n} axes for shape ${formatShape(t.shape)}, ` +
-          `got ${JSON.stringify(perm)} (${perm.length} axes)`,
+          `got ${formatValue(perm)} (${perm.length} axes)`,
       );
     }
     p = perm.map((a, i) => normalizeAxis(a, n, `transpose: perm[${i}]`));
@@ -132,7 +137,7 @@ export function moveAxis(
     }
     const out = list.map((a, i) => normalizeAxis(a, n, `moveAxis: ${arg}[${i}]`));
     if (new Set(out).size !== out.length) {
-      throw new RangeError(`moveAxis: ${arg}: repeated axis in ${JSON.stringify(list)}`);
+      throw new RangeError(`moveAxis: ${arg}: repeated axis in ${formatValue(list)}`);
     }
     return out;
   };
@@ -141,7 +146,7 @@ export function moveAxis(
   if (src.length !== dst.length) {
     throw new RangeError(
       `moveAxis: source and destination must have the same number of axes, got ` +
-        `${JSON.stringify(source)} and ${JSON.stringify(destination)}`,
+        `${formatValue(source)} and ${formatValue(destination)}`,
     );
   }
   const rest = Array.from({ length: n }, (_, a) => a).filter((a) => !src.includes(a));

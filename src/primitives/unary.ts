@@ -4,11 +4,15 @@
  */
 import type { ShapedArray } from "../core/aval.js";
 import type { Tensor } from "../core/tensor.js";
-import { bind1, type Tangent } from "../core/trace.js";
+import { JVPTrace } from "../core/jvp.js";
+import { bind1, currentTrace, withTrace, type Tangent } from "../core/trace.js";
 import { toFloat, type DType } from "../tensor/dtype.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { aval, defineSingle, type DefinedPrimitive, type TestSpec } from "./define.js";
 import { toTensor, type TensorLike } from "./convert.js";
+import type { OnnxRule } from "./onnx.js";
+import { broadcastTo } from "./broadcast_to.js";
+import { elementwiseJets } from "./taylor.js";
 
 export type UnaryParams = Record<string, never>;
 
@@ -20,6 +24,8 @@ export interface UnaryOptions {
   /** No derivative (floor, sign, ...): tangents are zero. */
   nonDifferentiable?: boolean;
   order?: number;
+  /** ONNX lowering of y = f(x). */
+  onnx: OnnxRule<UnaryParams>;
 }
 
 export function unaryDType(kind: "float" | "same" | "bool", d: DType): DType {
@@ -58,7 +64,19 @@ export function defineUnary<N extends string>(
     },
     // Elementwise: the batch axis stays where it is.
     batch: ([x], [d]) => [bind1(self, [x!]), d!],
+    // y = φ(x): φ' and φ'' are the JVP rule along 1 and its own derivative (one JVP of it).
+    taylor2: ([x], _p, ctx) => {
+      if (options.nonDifferentiable || !tangent) {
+        return { value: bind1(self, [x!.value]), jet1: null, jet2: null };
+      }
+      const one = broadcastTo(toTensor(1, `${name}: one`, x!.value.dtype), x!.value.shape);
+      const eps = new JVPTrace(currentTrace());
+      const xe = eps.lift(x!.value, one);
+      const [d1, d2] = eps.unpack(withTrace(eps, () => tangent(xe, bind1(self, [xe]), one)));
+      return elementwiseJets(bind1(self, [x!.value]), d1, d2, x!, ctx);
+    },
     testSpec,
+    onnx: options.onnx,
   });
   return self;
 }

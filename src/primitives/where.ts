@@ -15,6 +15,8 @@ import { broadcastTo } from "./broadcast_to.js";
 import { cast } from "./cast.js";
 import { zerosLike } from "./zeros_like.js";
 import { allToFront } from "./batching.js";
+import { castTo } from "./onnx.js";
+import { taylorFromJvp } from "./taylor.js";
 
 type Params = Record<string, never>;
 
@@ -56,6 +58,15 @@ export const whereP: DefinedPrimitive<Params, "where"> = defineSingle<Params, "w
     if (dims.every((d) => d === dims[0])) return [bind1(whereP, args), dims[0]!];
     return [bind1(whereP, allToFront(args, dims, n)), 0];
   },
+  // ORT's Where has no bool kernel: bool operands go through int32.
+  onnx: (c, [cond, x, y], _p, { outs }) => {
+    const d = outs[0]!.dtype;
+    const via = d === "bool" ? "int32" : d;
+    const z = c.node1("Where", [cond!, castTo(c, x!, d, via), castTo(c, y!, d, via)]);
+    return [castTo(c, z, via, d)];
+  },
+  // From the JVP rule: one JVP of it along each direction.
+  taylor2: (ins, p, ctx) => taylorFromJvp(whereP, ins, p, ctx)[0]!,
   testSpec: {
     cases: [
       {
@@ -70,7 +81,10 @@ export const whereP: DefinedPrimitive<Params, "where"> = defineSingle<Params, "w
   },
 });
 
-/** Elementwise cond ? x : y; cond is cast to bool (nonzero = true). */
+/**
+ * Elementwise cond ? x : y; cond is cast to bool (nonzero = true).
+ * @example ng.where(ng.array([true, false]), ng.array([1, 2]), 0) // [1, 0]
+ */
 export function where(cond: TensorLike, x: TensorLike, y: TensorLike): Tensor {
   let c = toTensor(cond, "where: cond");
   const likeX = x instanceof Tensor ? x.dtype : undefined;

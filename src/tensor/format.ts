@@ -21,7 +21,7 @@ const LINE_WIDTH = 75;
  * The printed form of `x`, as used by `NDArray.toString()`. Reads strided views through
  * their strides, and formats only the entries it shows.
  * @example
- * formatNDArray(fromNested([[1, 2, 3], [4, 5, 6]]));
+ * ng.nd.formatNDArray(ng.nd.fromNested([[1, 2, 3], [4, 5, 6]]));
  * // array([[1., 2., 3.],
  * //        [4., 5., 6.]], dtype=float32)
  */

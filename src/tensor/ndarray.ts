@@ -137,7 +137,13 @@ function isContiguousLayout(shape: Shape, strides: readonly number[]): boolean {
   return true;
 }
 
-/** Copies a strided array into `out` in row-major order (innermost loop is tight). */
+/**
+ * Copies a strided array into `out` in row-major order (innermost loop is tight).
+ * @example
+ * const out = new Float32Array(6);
+ * ng.nd.copyStrided(ng.nd.transpose(ng.nd.reshape(ng.nd.arange(6), [2, 3])), out);
+ * Array.from(out) // [0, 3, 1, 4, 2, 5]
+ */
 export function copyStrided(x: NDArray, out: DataArray): void {
   const n = x.ndim;
   if (x.size === 0) return;
@@ -160,7 +166,10 @@ export function copyStrided(x: NDArray, out: DataArray): void {
   }
 }
 
-/** Wraps a TypedArray of row-major data; validates that its length matches `shape`. */
+/**
+ * Wraps a TypedArray of row-major data; validates that its length matches `shape`.
+ * @example ng.nd.fromFlat(new Float32Array([1, 2, 3, 4]), [2, 2]).toArray() // [[1, 2], [3, 4]]
+ */
 export function fromFlat(data: DataArray, shape: Shape): NDArray {
   const s = checkShape(shape as unknown, "shape");
   if (data.length !== sizeOf(s)) {
@@ -171,11 +180,30 @@ export function fromFlat(data: DataArray, shape: Shape): NDArray {
   return new NDArray(data, s);
 }
 
-/** Infers the shape of a nested JS array, rejecting ragged nesting with the path of the fault. */
+/** The highest rank a tensor built from nested JS arrays may have. */
+export const MAX_RANK = 64;
+
+/**
+ * Infers the shape of a nested JS array, rejecting ragged nesting with the path of the fault.
+ * @example ng.nd.inferShape([[1, 2, 3], [4, 5, 6]]) // [2, 3]
+ */
 export function inferShape(values: unknown, argName = "values"): number[] {
   const shape: number[] = [];
   let v: unknown = values;
+  const seen = new Set<unknown>();
   while (Array.isArray(v)) {
+    // A cyclic array would nest forever; anything deeper than MAX_RANK is no tensor.
+    if (seen.has(v)) {
+      const path = "[0]".repeat(shape.length);
+      throw new RangeError(`${argName}${path}: cyclic nested array (it contains itself)`);
+    }
+    if (shape.length >= MAX_RANK) {
+      throw new RangeError(
+        `${argName}: nested arrays are more than ${MAX_RANK} levels deep, deeper than the ` +
+          `maximum tensor rank ${MAX_RANK}`,
+      );
+    }
+    seen.add(v);
     shape.push(v.length);
     if (v.length === 0) break;
     v = v[0];
@@ -213,6 +241,7 @@ export function inferShape(values: unknown, argName = "values"): number[] {
 /**
  * Builds an NDArray from nested JS arrays, a number/boolean, or a TypedArray (flat, 1-D).
  * The dtype defaults to float32 (bool when every leaf is a boolean).
+ * @example ng.nd.fromNested([[1, 2], [3, 4]], "int32").shape // [2, 2]
  */
 export function fromNested(values: unknown, dtype?: DType, argName = "values"): NDArray {
   if (ArrayBuffer.isView(values) && !(values instanceof DataView)) {
@@ -252,7 +281,9 @@ function toStored(v: number | boolean, dtype: DType, argName: string, i: number)
   const x = typeof v === "boolean" ? (v ? 1 : 0) : v;
   if (dtype === "int32") {
     if (!Number.isFinite(x) || !Number.isInteger(x) || x < -2147483648 || x > 2147483647) {
-      throw new RangeError(`${argName}: element ${i} (${x}) is not an int32 value`);
+      throw new RangeError(
+        `${argName}: expected integers in the int32 range, element ${i} is ${x}`,
+      );
     }
   } else if (dtype === "bool") {
     return x !== 0 ? 1 : 0;

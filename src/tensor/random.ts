@@ -7,8 +7,9 @@
  * NDArray of shape [2] holding two 32-bit words; `split` and `foldIn` derive new keys by
  * hashing the key with dedicated counters, so streams never overlap by construction.
  */
-import { allocate, checkDType, type FloatDType } from "./dtype.js";
+import { allocate, checkAllocation, checkDType, type FloatDType } from "./dtype.js";
 import { NDArray } from "./ndarray.js";
+import { checkOptions } from "../util/options.js";
 import { checkShape, formatShape, sizeOf } from "./shape.js";
 
 // ---------------------------------------------------------------------------
@@ -92,7 +93,7 @@ const scratch = new Int32Array(4);
  * The Philox4x32-10 bijection on one 128-bit counter under a 64-bit key, as four uint32
  * numbers. Exposed for known-answer tests and for users who need the raw generator.
  * @example
- * random.philox4x32([0, 0, 0, 0], [0, 0]); // [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+ * ng.nd.random.philox4x32([0, 0, 0, 0], [0, 0]); // [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
  */
 export function philox4x32(
   counter: readonly [number, number, number, number] | readonly number[],
@@ -143,7 +144,10 @@ function streamWords(k0: number, k1: number, n: number, tag: number, c2 = 0): In
 /** A PRNG key: an int32 NDArray of shape [2] (two 32-bit words). */
 export type Key = NDArray;
 
-/** True when `x` is a PRNG key: an int32 NDArray of shape [2]. */
+/**
+ * True when `x` is a PRNG key: an int32 NDArray of shape [2].
+ * @example ng.nd.random.isKey(ng.nd.random.key(0)) // true
+ */
 export function isKey(x: unknown): x is Key {
   return x instanceof NDArray && x.dtype === "int32" && x.ndim === 1 && x.shape[0] === 2;
 }
@@ -177,7 +181,7 @@ function makeKey(w0: number, w1: number): Key {
 function splitInteger(v: unknown, argName: string): [number, number] {
   if (typeof v !== "number" || !Number.isSafeInteger(v)) {
     throw new TypeError(
-      `${argName}: expected a safe integer (|${argName}| ≤ 2^53 - 1), got ${typeof v === "number" ? String(v) : typeof v}`,
+      `${argName}: expected a safe integer (|${argName.split(": ").pop()}| ≤ 2^53 - 1), got ${typeof v === "number" ? String(v) : typeof v}`,
     );
   }
   const hi = Math.floor(v / TWO32);
@@ -189,12 +193,12 @@ function splitInteger(v: unknown, argName: string): [number, number] {
  * A PRNG key from an integer seed: the words are the high and low 32 bits of the seed
  * (two's complement for negative seeds), so key(s) = [hi, lo].
  * @example
- * const k = random.key(0);
- * const [k1, k2] = random.split(k);
- * random.normal(k1, [3]);
+ * const k = ng.nd.random.key(0);
+ * const [k1, k2] = ng.nd.random.split(k);
+ * ng.nd.random.normal(k1, [3]);
  */
 export function key(seed: number): Key {
-  const [hi, lo] = splitInteger(seed, "seed");
+  const [hi, lo] = splitInteger(seed, "random.key: seed");
   return makeKey(hi, lo);
 }
 
@@ -203,13 +207,14 @@ export function key(seed: number): Key {
  * counter (j, 0, 0, SPLIT). Children are distinct from each other and from the parent's
  * own streams.
  * @example
- * const [a, b, c] = random.split(random.key(1), 3);
+ * const [a, b, c] = ng.nd.random.split(ng.nd.random.key(1), 3);
  */
 export function split(key: Key, num = 2): Key[] {
   const [k0, k1] = keyWords(key);
   if (typeof num !== "number" || !Number.isSafeInteger(num) || num < 1) {
     throw new RangeError(`split: num: expected an integer ≥ 1, got ${String(num)}`);
   }
+  checkAllocation("split", [num, 2], "int32"); // num keys of two int32 words
   const out: Key[] = new Array(num);
   for (let j = 0; j < num; j++) {
     philoxBlock(j | 0, Math.floor(j / TWO32) | 0, 0, TAG_SPLIT, k0, k1, scratch, 0);
@@ -222,11 +227,11 @@ export function split(key: Key, num = 2): Key[] {
  * A new key that mixes the integer `data` (a safe integer, e.g. a step or layer index)
  * into `key`: the first two words of Philox(key) at counter (lo(data), hi(data), 0, FOLD).
  * @example
- * const stepKey = random.foldIn(random.key(0), 17);
+ * const stepKey = ng.nd.random.foldIn(ng.nd.random.key(0), 17);
  */
 export function foldIn(key: Key, data: number): Key {
   const [k0, k1] = keyWords(key);
-  const [hi, lo] = splitInteger(data, "data");
+  const [hi, lo] = splitInteger(data, "random.foldIn: data");
   philoxBlock(lo, hi, 0, TAG_FOLD, k0, k1, scratch, 0);
   return makeKey(scratch[0]!, scratch[1]!);
 }
@@ -298,11 +303,12 @@ function bits(key: Key, n: number): Uint32Array {
  * 32-bit patterns (read them with `>>> 0` for uint32). Element i is word i of the key's
  * stream, so a prefix does not depend on the total size.
  * @example
- * random.randomBits(random.key(0), [4]);
+ * ng.nd.random.randomBits(ng.nd.random.key(0), [4]);
  */
 export function randomBits(key: Key, shape: readonly number[]): NDArray {
   const [k0, k1] = keyWords(key);
   const s = checkShape(shape as unknown, "randomBits: shape");
+  checkAllocation("randomBits", s, "int32");
   return new NDArray(streamWords(k0, k1, sizeOf(s), TAG_BITS), s);
 }
 
@@ -317,12 +323,16 @@ export interface UniformOptions {
  * float64 uses 53 (two words); results are clamped below maxval after rounding, and the
  * bounds are first rounded to the dtype.
  * @example
- * random.uniform(random.key(0), [2, 3], { minval: -1, maxval: 1 });
+ * ng.nd.random.uniform(ng.nd.random.key(0), [2, 3], { minval: -1, maxval: 1 });
  */
 export function uniform(key: Key, shape: readonly number[], options: UniformOptions = {}): NDArray {
   keyWords(key);
   const s = checkShape(shape as unknown, "uniform: shape");
-  const { minval = 0, maxval = 1, dtype = "float32" } = options ?? {};
+  const {
+    minval = 0,
+    maxval = 1,
+    dtype = "float32",
+  } = checkOptions("uniform", options ?? {}, ["minval", "maxval", "dtype"]);
   const dt = checkFloatDType(dtype, "uniform");
   checkFinite(minval, "uniform: minval");
   checkFinite(maxval, "uniform: maxval");
@@ -333,6 +343,7 @@ export function uniform(key: Key, shape: readonly number[], options: UniformOpti
       `uniform: expected minval < maxval (finite in ${dt}), got minval=${minval}, maxval=${maxval}`,
     );
   }
+  checkAllocation("uniform", s, dt);
   const n = sizeOf(s);
   const out = allocate(dt, n);
   const width = hi - lo;
@@ -377,16 +388,21 @@ export interface NormalOptions {
  * θ = 2π u2 from words 4p..4p+3 (1 - u1 ≥ 2^-53, so the log is finite; |z| ≤ 8.58).
  * float32 results are the float64 ones rounded.
  * @example
- * random.normal(random.key(0), [1000], { std: 0.1 });
+ * ng.nd.random.normal(ng.nd.random.key(0), [1000], { std: 0.1 });
  */
 export function normal(key: Key, shape: readonly number[], options: NormalOptions = {}): NDArray {
   keyWords(key);
   const s = checkShape(shape as unknown, "normal: shape");
-  const { mean = 0, std = 1, dtype = "float32" } = options ?? {};
+  const {
+    mean = 0,
+    std = 1,
+    dtype = "float32",
+  } = checkOptions("normal", options ?? {}, ["mean", "std", "dtype"]);
   const dt = checkFloatDType(dtype, "normal");
   checkFinite(mean, "normal: mean");
   checkFinite(std, "normal: std");
   if (std < 0) throw new RangeError(`normal: std: expected std ≥ 0, got ${std}`);
+  checkAllocation("normal", s, dt);
   const n = sizeOf(s);
   const out = allocate(dt, n);
   const pairs = Math.ceil(n / 2);
@@ -411,7 +427,7 @@ export function normal(key: Key, shape: readonly number[], options: NormalOption
  * Bernoulli samples: a bool array of `shape` that is true with probability `p`
  * (element i is true when word i < p·2^32, so p has a resolution of 2^-32).
  * @example
- * random.bernoulli(random.key(0), 0.5, [10]);
+ * ng.nd.random.bernoulli(ng.nd.random.key(0), 0.5, [10]);
  */
 export function bernoulli(key: Key, p: number, shape: readonly number[]): NDArray {
   keyWords(key);
@@ -419,6 +435,7 @@ export function bernoulli(key: Key, p: number, shape: readonly number[]): NDArra
     throw new RangeError(`bernoulli: p: expected a probability in [0, 1], got ${String(p)}`);
   }
   const s = checkShape(shape as unknown, "bernoulli: shape");
+  checkAllocation("bernoulli", s, "bool");
   const n = sizeOf(s);
   const out = allocate("bool", n);
   const w = bits(key, n);
@@ -471,7 +488,7 @@ function checkInt32Bound(v: unknown, argName: string, max: number): number {
  * Uniform int32 samples in [minval, maxval) without modulo bias (Lemire's multiply-shift
  * with per-element rejection; maxval may be 2^31 to include 2^31 - 1).
  * @example
- * random.randint(random.key(0), [5], 0, 10); // [3, 8, 7, 6, 9]
+ * ng.nd.random.randint(ng.nd.random.key(0), [5], 0, 10); // [3, 8, 7, 6, 9]
  */
 export function randint(
   key: Key,
@@ -488,6 +505,7 @@ export function randint(
       `randint: expected minval < maxval, got minval=${minval}, maxval=${maxval}`,
     );
   }
+  checkAllocation("randint", s, "int32");
   const n = sizeOf(s);
   const out = new Int32Array(n);
   const w = streamWords(k0, k1, n, TAG_BITS);
@@ -514,7 +532,7 @@ export function randint(
  * A uniformly random permutation of 0 .. n-1 as an int32 array of shape [n]
  * (Fisher–Yates with exactly uniform draws: step i swaps position i with j ∈ [0, i]).
  * @example
- * random.permutation(random.key(0), 5); // [0, 3, 2, 4, 1]
+ * ng.nd.random.permutation(ng.nd.random.key(0), 5); // [0, 3, 2, 4, 1]
  */
 export function permutation(key: Key, n: number): NDArray {
   const [k0, k1] = keyWords(key);
@@ -549,7 +567,7 @@ const MAX_ATTEMPTS = 1000;
  * narrow interval around 0, and Robert's (1995) exponential proposals, truncated to the
  * interval, for a one-sided tail. Every case accepts with probability above 1/3.
  * @example
- * random.truncatedNormal(random.key(0), [256, 128]); // in [-2, 2]
+ * ng.nd.random.truncatedNormal(ng.nd.random.key(0), [256, 128]); // in [-2, 2]
  */
 export function truncatedNormal(
   key: Key,
@@ -560,12 +578,14 @@ export function truncatedNormal(
 ): NDArray {
   const [k0, k1] = keyWords(key);
   const s = checkShape(shape as unknown, "truncatedNormal: shape");
-  const dt = checkFloatDType((options ?? {}).dtype ?? "float32", "truncatedNormal");
+  const o = checkOptions("truncatedNormal", options ?? {}, ["dtype"]);
+  const dt = checkFloatDType(o.dtype ?? "float32", "truncatedNormal");
   if (typeof lower !== "number" || typeof upper !== "number" || !(lower < upper)) {
     throw new RangeError(
       `truncatedNormal: expected lower < upper (numbers, may be infinite), got lower=${String(lower)}, upper=${String(upper)}`,
     );
   }
+  checkAllocation("truncatedNormal", s, dt);
   const n = sizeOf(s);
   const out = allocate(dt, n);
   // Mirror an interval below 0 to [a, b] = [-upper, -lower] above it.

@@ -2,17 +2,21 @@
  * Shapes, strides, NumPy broadcasting and axis normalisation (DESIGN.md §1 tensor/, §7).
  * Every helper validates and names the offending argument.
  */
+import { formatValue } from "../util/check.js";
 
 export type Shape = readonly number[];
 
-/** Number of elements of `shape` (1 for a scalar). */
+/** Number of elements of `shape` (1 for a scalar). @example ng.nd.sizeOf([2, 3]) // 6 */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
-/** Row-major (C-order) strides of a contiguous array of `shape`, in elements. */
+/**
+ * Row-major (C-order) strides of a contiguous array of `shape`, in elements.
+ * @example ng.nd.contiguousStrides([2, 3, 4]) // [12, 4, 1]
+ */
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
@@ -23,17 +27,23 @@ export function contiguousStrides(shape: Shape): number[] {
   return strides;
 }
 
+/** Whether two shapes are equal. @example ng.nd.shapesEqual([2, 3], [2, 3]) // true */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
+/** A shape as text, for messages. @example ng.nd.formatShape([2, 3]) // "[2, 3]" */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }
 
-/** Validates a user-supplied shape: an array of non-negative integers. */
+/**
+ * Validates a user-supplied shape: an array of non-negative integers.
+ * @example ng.nd.checkShape([2, 3]) // [2, 3]
+ * ng.nd.checkShape([2, -1]) // throws RangeError naming shape[1]
+ */
 export function checkShape(shape: unknown, argName = "shape"): number[] {
   if (!Array.isArray(shape)) {
     throw new TypeError(
@@ -44,14 +54,17 @@ export function checkShape(shape: unknown, argName = "shape"): number[] {
     const d = shape[i];
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
       throw new RangeError(
-        `${argName}[${i}]: expected a non-negative integer dimension, got ${String(d)} in ${JSON.stringify(shape)}`,
+        `${argName}[${i}]: expected a non-negative integer dimension, got ${formatValue(d)} in ${formatValue(shape)}`,
       );
     }
   }
   return shape.slice() as number[];
 }
 
-/** NumPy broadcasting of two shapes; the error names both shapes and the operation. */
+/**
+ * NumPy broadcasting of two shapes; the error names both shapes and the operation.
+ * @example ng.nd.broadcastShapes([3, 1], [4]) // [3, 4]
+ */
 export function broadcastShapes(a: Shape, b: Shape, opName = "broadcast"): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
@@ -70,7 +83,7 @@ export function broadcastShapes(a: Shape, b: Shape, opName = "broadcast"): numbe
   return out;
 }
 
-/** Broadcasts any number of shapes. */
+/** Broadcasts any number of shapes. @example ng.nd.broadcastAll([[3, 1], [4], []]) // [3, 4] */
 export function broadcastAll(shapes: readonly Shape[], opName = "broadcast"): number[] {
   let out: number[] = [];
   for (const s of shapes) out = broadcastShapes(out, s, opName);
@@ -80,6 +93,7 @@ export function broadcastAll(shapes: readonly Shape[], opName = "broadcast"): nu
 /**
  * Strides that read an array of (`shape`, `strides`) as if broadcast to `target`:
  * broadcast dimensions get stride 0. Throws if `shape` does not broadcast to `target`.
+ * @example ng.nd.broadcastStrides([3, 1], [1, 1], [2, 3, 4]) // [0, 1, 0]
  */
 export function broadcastStrides(
   shape: Shape,
@@ -109,7 +123,10 @@ export function broadcastStrides(
   return out;
 }
 
-/** Normalises a possibly negative axis; the error names the argument and the rank. */
+/**
+ * Normalises a possibly negative axis; the error names the argument and the rank.
+ * @example ng.nd.normalizeAxis(-1, 3) // 2
+ */
 export function normalizeAxis(axis: number, ndim: number, argName = "axis"): number {
   if (typeof axis !== "number" || !Number.isInteger(axis)) {
     throw new TypeError(`${argName}: expected an integer axis, got ${String(axis)}`);
@@ -125,6 +142,7 @@ export function normalizeAxis(axis: number, ndim: number, argName = "axis"): num
 /**
  * Normalises an axis argument (undefined = all axes, a number, or a list) to a sorted
  * list of distinct non-negative axes.
+ * @example ng.nd.normalizeAxes([-1, 0], 3) // [0, 2]
  */
 export function normalizeAxes(
   axes: number | readonly number[] | undefined | null,
@@ -140,9 +158,7 @@ export function normalizeAxes(
   const seen = new Set<number>();
   for (const a of out) {
     if (seen.has(a))
-      throw new RangeError(
-        `${argName}: axis ${a} appears more than once in ${JSON.stringify(list)}`,
-      );
+      throw new RangeError(`${argName}: axis ${a} appears more than once in ${formatValue(list)}`);
     seen.add(a);
   }
   return out.sort((x, y) => x - y);
@@ -151,6 +167,9 @@ export function normalizeAxes(
 /**
  * One step of a row-major odometer over dimensions 0..last: increments `idx` and returns
  * `pos` moved by `strides`, wrapping each dimension that runs past `shape`.
+ * @example
+ * const idx = [0, 2];
+ * ng.nd.advance(idx, [2, 3], [3, 1], 1, 2) // 3, and idx is now [1, 0]
  */
 export function advance(
   idx: number[],

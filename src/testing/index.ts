@@ -10,10 +10,13 @@ import { fromNDArray } from "../primitives/convert.js";
 import { add } from "../primitives/add.js";
 import { mul } from "../primitives/mul.js";
 import { zerosLike } from "../primitives/zeros_like.js";
-import { jvp } from "../transforms/jvp.js";
+// Unchecked: the arguments may include integer tensors, carried with zero tangents.
+import { jvpUnchecked as jvp } from "../transforms/jvp.js";
 import { vjp } from "../transforms/vjp.js";
 import { flattenTensors } from "../transforms/args.js";
 import { unflatten, type TreeDef } from "../core/tree.js";
+import { checkFunction, checkReturned, describeResult } from "../util/check.js";
+import { checkOptions, optionKeys, positionalOrOptions } from "../util/options.js";
 
 export type Mode = "fwd" | "rev";
 
@@ -38,13 +41,41 @@ function flatValues(ts: readonly Tensor[]): number[] {
   return out;
 }
 
-/** True when every |a - b| <= atol + rtol·|b| (arrays as flat numbers). */
+/** The options form of allclose's tolerances: `allclose(a, b, { atol: 1e-6 })`. */
+export interface AllcloseOptions {
+  /** Relative tolerance (default 1e-5). */
+  rtol?: number;
+  /** Absolute tolerance (default 1e-8). */
+  atol?: number;
+}
+const ALLCLOSE_OPTION_KEYS = optionKeys<AllcloseOptions>()(["rtol", "atol"]);
+
+/**
+ * True when every |a - b| <= atol + rtol·|b| (arrays as flat numbers). The tolerances come
+ * positionally or as one options object.
+ * @example ng.testing.allclose(ng.array([1, 2]), [1, 2.000001], { rtol: 1e-5 }) // true
+ */
 export function allclose(
   a: Tensor | ArrayLike<number>,
   b: Tensor | ArrayLike<number>,
-  rtol = 1e-5,
-  atol = 1e-8,
+  options: AllcloseOptions,
+): boolean;
+export function allclose(
+  a: Tensor | ArrayLike<number>,
+  b: Tensor | ArrayLike<number>,
+  rtol?: number,
+  atol?: number,
+): boolean;
+export function allclose(
+  a: Tensor | ArrayLike<number>,
+  b: Tensor | ArrayLike<number>,
+  ...rest: unknown[]
 ): boolean {
+  const { rtol = 1e-5, atol = 1e-8 } = positionalOrOptions<AllcloseOptions>(
+    "allclose",
+    rest,
+    ALLCLOSE_OPTION_KEYS,
+  );
   return closeness(toNumbers(a), toNumbers(b), rtol, atol) === null;
 }
 
@@ -98,7 +129,12 @@ function dot(a: readonly Tensor[], b: readonly Tensor[]): number {
   return s;
 }
 
-/** Central finite-difference directional derivative of a flat function. */
+/**
+ * Central finite-difference directional derivative of a flat function.
+ * @example
+ * const sq = (xs: ng.Tensor[]) => [ng.mul(xs[0]!, xs[0]!)];
+ * ng.testing.numericalJvp(sq, [ng.array([3], { dtype: "float64" })], [ng.array([1], { dtype: "float64" })], 1e-6) // [6]
+ */
 export function numericalJvp(f: FlatF, xs: Tensor[], vs: Tensor[], eps: number): number[] {
   const plus = flatValues(f(xs.map((x, i) => axpy(eps, vs[i]!, x))));
   const minus = flatValues(f(xs.map((x, i) => axpy(-eps, vs[i]!, x))));
@@ -117,12 +153,34 @@ export function checkGrads(
   args: readonly unknown[],
   options: CheckGradsOptions = {},
 ): void {
+  checkFunction("checkGrads", f);
+  if (!Array.isArray(args)) {
+    throw new TypeError(
+      `checkGrads: args must be an array of arguments (e.g. [x]), got ${describeResult(args)}`,
+    );
+  }
   const inFlat = flattenTensors(args, "checkGrads: argument ");
   const flatF: FlatF = (xs) => {
     const { def } = inFlat;
     const tree = unflattenArgs(def, xs);
-    return flattenTensors(f(...tree), "checkGrads: output of f").leaves;
+    const out = f(...tree);
+    checkReturned("checkGrads", out);
+    return flattenTensors(out, "checkGrads: output of f").leaves;
   };
+  checkOptions("checkGrads", options, ["order", "modes", "eps", "rtol", "atol", "seed"]);
+  checkNumberOption(options.order, "order", (v) => Number.isInteger(v) && v >= 0, "an integer ≥ 0");
+  checkNumberOption(options.eps, "eps", (v) => v > 0 && Number.isFinite(v), "a finite number > 0");
+  checkNumberOption(options.rtol, "rtol", (v) => v >= 0, "a number ≥ 0");
+  checkNumberOption(options.atol, "atol", (v) => v >= 0, "a number ≥ 0");
+  checkNumberOption(options.seed, "seed", Number.isInteger, "an integer");
+  if (
+    options.modes !== undefined &&
+    (!Array.isArray(options.modes) || options.modes.some((m) => m !== "fwd" && m !== "rev"))
+  ) {
+    throw new TypeError(
+      `checkGrads: options.modes: expected a list of "fwd" and "rev", got ${JSON.stringify(options.modes)}`,
+    );
+  }
   const f64 = inFlat.leaves.every((x) => x.dtype !== "float32");
   const opts = {
     order: options.order ?? 2,
@@ -133,6 +191,20 @@ export function checkGrads(
     seed: options.seed ?? 0,
   };
   checkFlat(flatF, inFlat.leaves, opts, opts.order, "f");
+}
+
+/** Throws a RangeError naming option `name` unless it is undefined or a number passing `ok`. */
+function checkNumberOption(
+  v: unknown,
+  name: string,
+  ok: (v: number) => boolean,
+  expected: string,
+): void {
+  if (v !== undefined && (typeof v !== "number" || !ok(v))) {
+    throw new RangeError(
+      `checkGrads: options.${name}: expected ${expected}, got ${describeResult(v)}`,
+    );
+  }
 }
 
 function unflattenArgs(def: TreeDef, xs: Tensor[]): unknown[] {

@@ -485,6 +485,7 @@ function conformToTemplate(fn: string, template: unknown, loaded: unknown): unkn
  * module header). Tensors of any layout are stored row-major; floats are exact.
  *
  * @example
+ * const model = ng.nn.dense(2, 1);
  * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
  * const text = ng.train.saveJSON({ ps, st });
  * const { ps: ps2 } = ng.train.loadJSON(text, { ps, st });
@@ -556,11 +557,15 @@ function readJSONTensor(fn: string, rec: unknown, path: string): Tensor {
 /**
  * Parses text written by `saveJSON`, validating everything (see the module header). With
  * a `template` the result must have its structure and each tensor its shape and dtype;
- * the result then lists keys in the template's order.
+ * the result then lists keys in the template's order, and has the template's type.
  *
  * @example
- * const ps = ng.train.loadJSON(text, freshParams); // throws SerializationError on mismatch
+ * const text = ng.train.saveJSON({ w: ng.array([1, 2]) });
+ * const { w } = ng.train.loadJSON(text, { w: ng.zeros([2]) }); // w = [1, 2]
+ * ng.train.loadJSON(text, { w: ng.zeros([3]) }); // throws SerializationError (shape mismatch)
  */
+export function loadJSON<T>(text: string, template: T): T;
+export function loadJSON<T = any>(text: string, template?: unknown): T;
 export function loadJSON<T = any>(text: string, template?: unknown): T {
   const fn = "loadJSON";
   if (typeof text !== "string") {
@@ -600,9 +605,12 @@ const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
  * little-endian tensor data.
  *
  * @example
- * const bytes = ng.train.saveBinary({ ps, st, optState });
- * fs.writeFileSync("model.ngrd", bytes);
- * const back = ng.train.loadBinary(fs.readFileSync("model.ngrd"), { ps, st, optState });
+ * const model = ng.nn.dense(2, 1);
+ * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
+ * const os = ng.optim.setup(ng.optim.adam(1e-3), ps);
+ * const opt = { state: os.state, step: os.step };
+ * const bytes = ng.train.saveBinary({ ps, st, opt }); // a Uint8Array, e.g. for fs.writeFileSync
+ * const back = ng.train.loadBinary(bytes, { ps, st, opt });
  */
 export function saveBinary(tree: unknown): Uint8Array {
   const chunks: { offset: number; bytes: Uint8Array }[] = [];
@@ -635,11 +643,17 @@ export function saveBinary(tree: unknown): Uint8Array {
 /**
  * Reads a file written by `saveBinary`, validating the magic bytes, version, lengths,
  * checksum, header and every tensor's dtype, shape and byte range. With a `template` the
- * result must have its structure and each tensor its shape and dtype.
+ * result must have its structure and each tensor its shape and dtype, and it has the
+ * template's type.
  *
  * @example
+ * const model = ng.nn.dense(2, 1);
+ * const [freshPs, freshSt] = ng.nn.setup(ng.random.key(0), model);
+ * const bytes = ng.train.saveBinary({ ps: freshPs, st: freshSt });
  * const { ps, st } = ng.train.loadBinary(bytes, { ps: freshPs, st: freshSt });
  */
+export function loadBinary<T>(bytes: Uint8Array | ArrayBuffer, template: T): T;
+export function loadBinary<T = any>(bytes: Uint8Array | ArrayBuffer, template?: unknown): T;
 export function loadBinary<T = any>(bytes: Uint8Array | ArrayBuffer, template?: unknown): T {
   const fn = "loadBinary";
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);

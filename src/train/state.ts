@@ -6,42 +6,54 @@
  * both. Every function returns a new TrainState and leaves its inputs untouched.
  */
 import { Tensor } from "../core/tensor.js";
-import { describeValue } from "../primitives/convert.js";
+import { add } from "../primitives/add.js";
+import { describeValue, scalar } from "../primitives/convert.js";
 import { formatShape } from "../tensor/shape.js";
 import { valueAndGrad } from "../transforms/grad.js";
+import type { MapLeaves } from "../core/tree.js";
 import type { Rule } from "../optim/rule.js";
 import { setup, update, type OptState } from "../optim/tree.js";
 
 /** What train/ needs of a model: Lux-style `apply(x, ps, st) -> [y, st]` (and usually `init`). */
 export interface Model {
   readonly kind?: string;
-  init?(key: Tensor): [any, any];
-  apply(x: any, ps: any, st: any): [any, any];
+  init?(key: Tensor): readonly [unknown, unknown];
+  // `never` parameters: any layer's apply fits, whatever its parameter and state types.
+  apply(x: never, ps: never, st: never): readonly [unknown, unknown];
 }
 
 /** Everything a training loop carries, as plain immutable data. */
-export interface TrainState<M extends Model = Model, R extends Rule = Rule> {
+export interface TrainState<
+  M extends Model = Model,
+  R extends Rule = Rule,
+  P = unknown,
+  S = unknown,
+> {
   readonly model: M;
   /** Parameters: a pytree of float tensors. */
-  readonly ps: any;
+  readonly ps: P;
   /** Model state (running statistics, dropout keys, train/test mode). */
-  readonly st: any;
+  readonly st: S;
   readonly optState: OptState<R>;
-  /** Number of `applyGradients` calls so far. */
-  readonly step: number;
+  /**
+   * Number of `applyGradients` calls so far, a rank-0 int32 tensor (traced under `ng.jit`,
+   * so a jitted training step is staged once). Read it with `Number(ts.step)`.
+   */
+  readonly step: Tensor;
 }
 
 /** The objective: `[loss (a float scalar tensor), new model state, stats (any pytree)]`. */
-export type Objective<M extends Model = Model, D = any> = (
-  model: M,
-  ps: any,
-  st: any,
-  data: D,
-) => [Tensor, any, any];
+export type Objective<
+  M extends Model = Model,
+  D = unknown,
+  P = unknown,
+  S = unknown,
+  A = unknown,
+> = (model: M, ps: P, st: S, data: D) => readonly [Tensor, S, A];
 
-function makeTrainState<M extends Model, R extends Rule>(
-  fields: TrainState<M, R>,
-): TrainState<M, R> {
+function makeTrainState<M extends Model, R extends Rule, P, S>(
+  fields: TrainState<M, R, P, S>,
+): TrainState<M, R, P, S> {
   return Object.freeze({ ...fields });
 }
 
@@ -65,15 +77,16 @@ function checkTrainState(ts: unknown, fname: string): TrainState {
 /**
  * A fresh TrainState: the optimiser is set up for `ps` (`ng.optim.setup(rule, ps)`), step 0.
  * @example
+ * const model = ng.nn.dense(2, 1);
  * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
  * let ts = ng.train.trainState(model, ps, st, ng.optim.adam({ lr: 1e-3 }));
  */
-export function trainState<M extends Model, R extends Rule>(
+export function trainState<M extends Model, R extends Rule, P, S>(
   model: M,
-  ps: unknown,
-  st: unknown,
+  ps: P,
+  st: S,
   rule: R,
-): TrainState<M, R> {
+): TrainState<M, R, P, S> {
   if (
     (typeof model !== "object" && typeof model !== "function") ||
     model === null ||
@@ -83,7 +96,7 @@ export function trainState<M extends Model, R extends Rule>(
       `train.trainState: model: expected a layer with apply(x, ps, st), got ${describeValue(model)}`,
     );
   }
-  return makeTrainState({ model, ps, st, optState: setup(rule, ps), step: 0 });
+  return makeTrainState({ model, ps, st, optState: setup(rule, ps), step: scalar(0, "int32") });
 }
 
 /**
@@ -91,23 +104,36 @@ export function trainState<M extends Model, R extends Rule>(
  * loss, the stats and a TrainState holding the objective's new model state.
  * Returns `[grads, loss, stats, ts]`; grads mirror ts.ps.
  * @example
+ * const model = ng.nn.dense(2, 1);
+ * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
+ * let ts = ng.train.trainState(model, ps, st, ng.optim.adam({ lr: 1e-3 }));
  * const objective = (model, ps, st, [x, y]) => {
  *   const [yHat, st2] = model.apply(x, ps, st);
  *   return [ng.nn.mse(yHat, y), st2, {}];
  * };
- * const [grads, loss, stats, ts2] = ng.train.computeGradients(objective, [x, y], ts);
+ * const data = [ng.ones([4, 2]), ng.zeros([4, 1])];
+ * const [grads, loss, stats, ts2] = ng.train.computeGradients(objective, data, ts);
  */
-export function computeGradients<M extends Model, R extends Rule, D>(
-  objective: Objective<M, D>,
+export function computeGradients<M extends Model, R extends Rule, D, P, S, A>(
+  objective: Objective<M, D, P, S, A>,
   data: D,
-  ts: TrainState<M, R>,
-): [any, Tensor, any, TrainState<M, R>] {
-  const fname = "train.computeGradients";
+  ts: TrainState<M, R, P, S>,
+): [MapLeaves<P, Tensor>, Tensor, A, TrainState<M, R, P, S>] {
+  return computeGradientsNamed(objective, data, ts, "train.computeGradients");
+}
+
+/** computeGradients whose errors name `fname` (trainStep reuses it). */
+function computeGradientsNamed<M extends Model, R extends Rule, D, P, S, A>(
+  objective: Objective<M, D, P, S, A>,
+  data: D,
+  ts: TrainState<M, R, P, S>,
+  fname: string,
+): [MapLeaves<P, Tensor>, Tensor, A, TrainState<M, R, P, S>] {
   if (typeof objective !== "function") {
     throw new TypeError(`${fname}: objective must be a function, got ${describeValue(objective)}`);
   }
-  const t = checkTrainState(ts, fname) as TrainState<M, R>;
-  const f = (ps: unknown): [Tensor, [unknown, unknown]] => {
+  const t = checkTrainState(ts, fname) as TrainState<M, R, P, S>;
+  const f = (ps: P): [Tensor, [S, A]] => {
     const out = objective(t.model, ps, t.st, data);
     if (!Array.isArray(out) || out.length !== 3) {
       throw new TypeError(
@@ -127,33 +153,52 @@ export function computeGradients<M extends Model, R extends Rule, D>(
     return [loss, [out[1], out[2]]];
   };
   const [[loss, aux], grads] = valueAndGrad(f, { hasAux: true })(t.ps);
-  const [st, stats] = aux as [unknown, unknown];
-  return [grads, loss as Tensor, stats, makeTrainState({ ...t, st })];
+  const [st, stats] = aux;
+  return [grads as MapLeaves<P, Tensor>, loss, stats, makeTrainState({ ...t, st })];
 }
 
 /**
  * One optimiser step: `ng.optim.update(ts.optState, ts.ps, grads)`, step + 1.
- * @example ts = ng.train.applyGradients(ts, grads);
+ * @example
+ * const model = ng.nn.dense(2, 1);
+ * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
+ * let ts = ng.train.trainState(model, ps, st, ng.optim.adam({ lr: 1e-3 }));
+ * const objective = (model, ps, st, [x, y]) => {
+ *   const [yHat, st2] = model.apply(x, ps, st);
+ *   return [ng.nn.mse(yHat, y), st2, {}];
+ * };
+ * const data = [ng.ones([4, 2]), ng.zeros([4, 1])];
+ * const [grads] = ng.train.computeGradients(objective, data, ts);
+ * ts = ng.train.applyGradients(ts, grads);
  */
-export function applyGradients<M extends Model, R extends Rule>(
-  ts: TrainState<M, R>,
-  grads: unknown,
-): TrainState<M, R> {
-  const t = checkTrainState(ts, "train.applyGradients") as TrainState<M, R>;
+export function applyGradients<M extends Model, R extends Rule, P, S>(
+  ts: TrainState<M, R, P, S>,
+  grads: MapLeaves<P, Tensor>,
+): TrainState<M, R, P, S> {
+  const t = checkTrainState(ts, "train.applyGradients") as TrainState<M, R, P, S>;
   const [optState, ps] = update(t.optState, t.ps, grads);
-  return makeTrainState({ ...t, ps, optState, step: t.step + 1 });
+  return makeTrainState({ ...t, ps, optState, step: add(t.step, 1) });
 }
 
 /**
  * computeGradients then applyGradients: returns `[loss, stats, ts]` with the new TrainState.
  * @example
- * for (let i = 0; i < 1000; i++) [loss, stats, ts] = ng.train.trainStep(objective, [x, y], ts);
+ * const model = ng.nn.dense(2, 1);
+ * const [ps, st] = ng.nn.setup(ng.random.key(0), model);
+ * let ts = ng.train.trainState(model, ps, st, ng.optim.adam({ lr: 1e-3 }));
+ * const objective = (model, ps, st, [x, y]) => {
+ *   const [yHat, st2] = model.apply(x, ps, st);
+ *   return [ng.nn.mse(yHat, y), st2, {}];
+ * };
+ * const data = [ng.ones([4, 2]), ng.zeros([4, 1])];
+ * let loss, stats;
+ * for (let i = 0; i < 10; i++) [loss, stats, ts] = ng.train.trainStep(objective, data, ts);
  */
-export function trainStep<M extends Model, R extends Rule, D>(
-  objective: Objective<M, D>,
+export function trainStep<M extends Model, R extends Rule, D, P, S, A>(
+  objective: Objective<M, D, P, S, A>,
   data: D,
-  ts: TrainState<M, R>,
-): [Tensor, any, TrainState<M, R>] {
-  const [grads, loss, stats, ts1] = computeGradients(objective, data, ts);
+  ts: TrainState<M, R, P, S>,
+): [Tensor, A, TrainState<M, R, P, S>] {
+  const [grads, loss, stats, ts1] = computeGradientsNamed(objective, data, ts, "train.trainStep");
   return [loss, stats, applyGradients(ts1, grads)];
 }

@@ -8,6 +8,7 @@ import { flatten, leafPaths, assertSameStructure, type TreeDef } from "../core/t
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape, shapesEqual } from "../tensor/shape.js";
 import { describeValue, scalar } from "../primitives/convert.js";
+import { formatValue } from "../util/check.js";
 
 /** A flattened pytree of tensors with the path of each leaf. */
 export interface FlatTree {
@@ -18,7 +19,7 @@ export interface FlatTree {
 
 /** Flattens `tree`, converting number leaves to float32 scalars; `what` names the tree in errors. */
 export function flattenTensors(tree: unknown, what: string): FlatTree {
-  const [raw, def] = flatten(tree);
+  const [raw, def] = flatten(tree, what);
   const paths = leafPaths(def);
   const leaves = raw.map((l, i) => {
     if (l instanceof Tensor) return l;
@@ -36,17 +37,22 @@ export function normalizeArgnums(
   nargs: number,
   fname: string,
 ): number[] {
+  if (typeof argnums !== "number" && !Array.isArray(argnums)) {
+    throw new TypeError(
+      `${fname}: argnums must be an integer or a list of integers, got ${formatValue(argnums)}`,
+    );
+  }
   const list = typeof argnums === "number" ? [argnums] : [...argnums];
   if (list.length === 0) throw new RangeError(`${fname}: argnums must name at least one argument`);
   for (const a of list) {
     if (!Number.isInteger(a) || a < 0 || a >= nargs) {
       throw new RangeError(
-        `${fname}: argnums ${JSON.stringify(argnums)} is out of range: the function was called with ${nargs} argument(s)`,
+        `${fname}: argnums ${formatValue(argnums)} is out of range: the function was called with ${nargs} argument(s)`,
       );
     }
   }
   if (new Set(list).size !== list.length)
-    throw new RangeError(`${fname}: argnums ${JSON.stringify(argnums)} has duplicates`);
+    throw new RangeError(`${fname}: argnums ${formatValue(argnums)} has duplicates`);
   return list;
 }
 

@@ -19,7 +19,10 @@ import { cast } from "../primitives/cast.js";
 import { sum } from "../primitives/sum.js";
 import { batchToFront } from "../primitives/batching.js";
 import { flattenTensors, matchTree, type FlatTree } from "./args.js";
-import { jvp } from "./jvp.js";
+import type { Fn, TangentOf, Tensors } from "./types.js";
+import { checkFunction, describeResult } from "../util/check.js";
+// Internal: residuals may be integers, carried with zero tangents.
+import { jvpUnchecked as jvp } from "./jvp.js";
 import { stageFlat } from "./make_ir.js";
 import { vjp } from "./vjp.js";
 import { vmap } from "./vmap.js";
@@ -119,6 +122,7 @@ const customJvpCallP: DefinedPrimitive<CustomJvpParams, "customJvpCall"> = defin
     withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) =>
       t.concrete("customJvp"),
     ),
+  expand: (xs, { fn }) => fn(xs),
   abstractEval: (avals, { fn }) => outputAvals(fn, avals),
   jvp: (primals, tangents, { fn, rule, paths }) => {
     const [outs, touts] = rule(
@@ -153,14 +157,16 @@ const customJvpCallP: DefinedPrimitive<CustomJvpParams, "customJvpCall"> = defin
  * (both argument lists; the rule is written in nestgrad ops and may be differentiated again).
  * @example const f = ng.customJvp((x) => ng.log1p(ng.exp(x)), ([x], [t]) => [ng.log1p(ng.exp(x)), ng.mul(t, ng.sigmoid(x))]);
  */
-export function customJvp<R = any>(
-  f: (...args: any[]) => R,
-  rule: (primals: any[], tangents: any[]) => [R, R],
-): (...args: any[]) => R {
-  if (typeof f !== "function" || typeof rule !== "function") {
-    throw new TypeError("customJvp: expected (f, rule) functions");
-  }
-  return (...args: any[]): R => {
+export function customJvp<F extends Fn>(
+  f: F,
+  rule: (
+    primals: Parameters<F>,
+    tangents: Tensors<Parameters<F>>,
+  ) => readonly [TangentOf<ReturnType<F>>, TangentOf<ReturnType<F>>],
+): (...args: Parameters<F>) => ReturnType<F> {
+  checkFunction("customJvp", f, "f");
+  checkFunction("customJvp", rule, "rule");
+  return (...args: Parameters<F>): ReturnType<F> => {
     const inFlat = flattenTensors(args, "customJvp: argument ");
     let outDef: TreeDef | undefined;
     let paths: string[] = [];
@@ -174,7 +180,13 @@ export function customJvp<R = any>(
       return o.leaves;
     };
     const flatRule = (ps: Tensor[], ts: Tensor[]): [Tensor[], Tensor[]] => {
-      const [out, tout] = rule(unflatten(inFlat.def, ps), unflatten(inFlat.def, ts));
+      const pair = rule(unflatten(inFlat.def, ps), unflatten(inFlat.def, ts));
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new TypeError(
+          `customJvp: rule must return [out, tangentOut], got ${describeResult(pair)}`,
+        );
+      }
+      const [out, tout] = pair;
       const o = flattenTensors(out, "customJvp: rule output");
       outDef ??= o.def;
       const t = matchTree(o, tout, "customJvp: rule tangent output", "rule primal output");
@@ -187,7 +199,7 @@ export function customJvp<R = any>(
     } satisfies CustomJvpParams);
     // fn/flatRule record the output structure when they run; fn returns flat leaves, so call f itself otherwise.
     outDef ??= flattenTensors(f(...args), "customJvp: output of f").def;
-    return unflatten<R>(outDef, outs);
+    return unflatten<ReturnType<F>>(outDef, outs);
   };
 }
 
@@ -224,6 +236,7 @@ const customVjpLinearP: DefinedPrimitive<LinearParams, "customVjpLinear"> = defi
         t.concrete("customVjp"),
       );
     }),
+  expand: (xs, p) => forwardFromBwd(p, xs.slice(0, p.nres), xs.slice(p.nres)),
   abstractEval: (_avals, p) => p.outAvals,
   // Linear in the tangents, nonlinear in the residuals: differentiate the forward map itself.
   jvp: (primals, tangents, p) => {
@@ -270,6 +283,7 @@ const customVjpCallP: DefinedPrimitive<CustomVjpParams, "customVjpCall"> = defin
     withTrace(evalTrace, () => fn(xs.map((x) => new ConcreteTensor(x)))).map((t) =>
       t.concrete("customVjp"),
     ),
+  expand: (xs, { fn }) => fn(xs),
   abstractEval: (avals, { fn }) => outputAvals(fn, avals),
   jvp: (primals, tangents, p) => {
     const [outs, res] = p.fwd(primals);
@@ -301,15 +315,15 @@ const customVjpCallP: DefinedPrimitive<CustomVjpParams, "customVjpCall"> = defin
  * `bwd(residuals, ctOut) -> [ct for each argument]`, both written in nestgrad ops.
  * @example const clipGrad = ng.customVjp((x) => x, (x) => [x, null], (_r, g) => [ng.clip(g, -1, 1)]);
  */
-export function customVjp<R = any>(
-  f: (...args: any[]) => R,
-  fwd: (...args: any[]) => [R, unknown],
-  bwd: (residuals: any, ct: R) => unknown[],
-): (...args: any[]) => R {
-  if (typeof f !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
-    throw new TypeError("customVjp: expected (f, fwd, bwd) functions");
-  }
-  return (...args: any[]): R => {
+export function customVjp<F extends Fn, Res>(
+  f: F,
+  fwd: (...args: Parameters<F>) => readonly [TangentOf<ReturnType<F>>, Res],
+  bwd: (residuals: Res, ct: Tensors<ReturnType<F>>) => readonly unknown[],
+): (...args: Parameters<F>) => ReturnType<F> {
+  checkFunction("customVjp", f, "f");
+  checkFunction("customVjp", fwd, "fwd");
+  checkFunction("customVjp", bwd, "bwd");
+  return (...args: Parameters<F>): ReturnType<F> => {
     const inFlat = flattenTensors(args, "customVjp: argument ");
     let outFlat: FlatTree | undefined;
     let resDef: TreeDef | undefined;
@@ -321,9 +335,11 @@ export function customVjp<R = any>(
       return outFlat.leaves;
     };
     const flatFwd = (xs: Tensor[]): [Tensor[], Tensor[]] => {
-      const r = fwd(...unflatten<unknown[]>(inFlat.def, xs));
+      const r = fwd(...unflatten<Parameters<F>>(inFlat.def, xs));
       if (!Array.isArray(r) || r.length !== 2)
-        throw new TypeError("customVjp: fwd must return [output, residuals]");
+        throw new TypeError(
+          `customVjp: fwd must return [output, residuals], got ${describeResult(r)}`,
+        );
       const o = flattenTensors(r[0], "customVjp: fwd output");
       outFlat ??= o;
       const res = flattenTensors(r[1], "customVjp: residuals");
@@ -332,7 +348,7 @@ export function customVjp<R = any>(
     };
     const flatBwd = (res: Tensor[], cts: Tensor[]): Tensor[] => {
       const ctTree = unflatten(outFlat!.def, cts);
-      const back = bwd(unflatten(resDef!, res), ctTree as R);
+      const back = bwd(unflatten(resDef!, res), ctTree as Tensors<ReturnType<F>>);
       if (!Array.isArray(back) || back.length !== args.length) {
         throw new TypeError(
           `customVjp: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(back) ? back.length : typeof back}`,
@@ -348,6 +364,6 @@ export function customVjp<R = any>(
     };
     const outs = bind(customVjpCallP, inFlat.leaves, { fn, fwd: flatFwd, bwd: flatBwd, nres: 0 });
     outFlat ??= flattenTensors(f(...args), "customVjp: output of f");
-    return unflatten<R>(outFlat.def, outs);
+    return unflatten<ReturnType<F>>(outFlat.def, outs);
   };
 }

@@ -8,7 +8,10 @@ import { currentTrace, evalTrace } from "../core/trace.js";
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
 import { scalar } from "../primitives/convert.js";
+import { checkOptions, optionKeys } from "../util/options.js";
+import { checkFunction, checkReturned, describeResult } from "../util/check.js";
 import { checkFloatInputs, flattenTensors, normalizeArgnums } from "./args.js";
+import type { AuxFn, Fn, GradResult, ValueAndGradResult, NoOptions } from "./types.js";
 import { linearizeFlat, pullbackFlat } from "./vjp.js";
 
 export interface GradOptions {
@@ -18,7 +21,11 @@ export interface GradOptions {
   hasAux?: boolean;
 }
 
+/** The keys of GradOptions (checked against the interface by the compiler). */
+export const GRAD_OPTION_KEYS = optionKeys<GradOptions>()(["argnums", "hasAux"]);
+
 function checkScalarOutput(out: unknown, fname: string): Tensor {
+  checkReturned(fname, out);
   const flat = flattenTensors(out, `${fname}: output of f`);
   if (flat.leaves.length !== 1 || flat.def.kind !== "leaf") {
     throw new TypeError(
@@ -39,10 +46,25 @@ function checkScalarOutput(out: unknown, fname: string): Tensor {
 
 /**
  * f and its gradient in one pass: returns `[value, grads]` (`[[value, aux], grads]` with hasAux).
- * @example const [loss, g] = ng.valueAndGrad((w) => ng.sum(ng.square(w)))(w);
+ * The types follow f: the gradient has the type of the differentiated argument (a tuple
+ * for a tuple of argnums).
+ * @example const [loss, g] = ng.valueAndGrad((w: ng.Tensor) => ng.sum(ng.square(w)))(x); // g = 2x, a Tensor
  */
-export function valueAndGrad(f: (...args: any[]) => any, options: GradOptions = {}) {
-  return valueAndGradNamed(f, options, "valueAndGrad");
+export function valueAndGrad<F extends AuxFn, const O extends GradOptions & { hasAux: true }>(
+  f: F,
+  options: O,
+): (...args: Parameters<F>) => ValueAndGradResult<F, O>;
+export function valueAndGrad<F extends Fn, const O extends GradOptions = NoOptions>(
+  f: F,
+  options?: O,
+): (...args: Parameters<F>) => ValueAndGradResult<F, O>;
+export function valueAndGrad<F extends Fn, const O extends GradOptions = NoOptions>(
+  f: F,
+  options?: O,
+): (...args: Parameters<F>) => ValueAndGradResult<F, O> {
+  return valueAndGradNamed(f, options ?? {}, "valueAndGrad") as (
+    ...args: Parameters<F>
+  ) => ValueAndGradResult<F, O>;
 }
 
 /**
@@ -55,6 +77,8 @@ export type NestedGradHandler = (
   leaves: Tensor[],
   nOut: number,
   fname: string,
+  /** The user's inner function: what the handler's decision cache keys on. */
+  origin?: unknown,
 ) => Tensor[] | null;
 
 let nestedGradHandler: NestedGradHandler | null = null;
@@ -87,8 +111,11 @@ function flatObjective(
     nums.forEach((a, k) => (full[a] = chosen[k]));
     const out = f(...full);
     if (!hasAux) return [checkScalarOutput(out, fname)];
+    checkReturned(fname, out);
     if (!Array.isArray(out) || out.length !== 2) {
-      throw new TypeError(`${fname}: with hasAux, f must return [value, aux], got ${typeof out}`);
+      throw new TypeError(
+        `${fname}: with hasAux, expected f to return [value, aux], got ${describeResult(out)}`,
+      );
     }
     const [leaves, auxDef] = flatten(out[1]);
     rec.auxDef = auxDef;
@@ -102,8 +129,8 @@ function flatObjective(
 }
 
 function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fname: string) {
-  if (typeof f !== "function")
-    throw new TypeError(`${fname}: f must be a function, got ${typeof f}`);
+  checkOptions(fname, options, GRAD_OPTION_KEYS);
+  checkFunction(fname, f);
   const { argnums = 0, hasAux = false } = options;
   return (...args: any[]): [any, any] => {
     const nums = normalizeArgnums(argnums, args.length, fname);
@@ -113,7 +140,7 @@ function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fna
     const { fn, rec } = flatObjective(f, args, nums, flat.def, hasAux, fname);
     let outs: Tensor[] | null = null;
     if (nestedGradHandler !== null && currentTrace() !== evalTrace) {
-      outs = nestedGradHandler(fn, flat.leaves, -1, fname);
+      outs = nestedGradHandler(fn, flat.leaves, -1, fname, f);
     }
     if (outs === null) {
       const lin = linearizeFlat(fn, flat.leaves);
@@ -139,13 +166,27 @@ function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fna
 
 /**
  * The gradient of a scalar function with respect to argument `argnums` (default 0), as a
- * pytree shaped like that argument (a list of them when argnums is a list).
- * @example const df = ng.grad((x) => ng.sum(ng.mul(x, x))); df(x) // 2x
+ * pytree shaped like that argument (a list of them when argnums is a list). The returned
+ * function has f's parameters, and its result has the type of the differentiated argument
+ * (`[gradient, aux]` with `hasAux: true`).
+ * @example const df = ng.grad((x: ng.Tensor) => ng.sum(ng.mul(x, x))); df(x) // 2x, a Tensor
  */
-export function grad(f: (...args: any[]) => any, options: GradOptions = {}) {
-  const vg = valueAndGradNamed(f, options, "grad");
-  return (...args: any[]): any => {
+export function grad<F extends AuxFn, const O extends GradOptions & { hasAux: true }>(
+  f: F,
+  options: O,
+): (...args: Parameters<F>) => GradResult<F, O>;
+export function grad<F extends Fn, const O extends GradOptions = NoOptions>(
+  f: F,
+  options?: O,
+): (...args: Parameters<F>) => GradResult<F, O>;
+export function grad<F extends Fn, const O extends GradOptions = NoOptions>(
+  f: F,
+  options?: O,
+): (...args: Parameters<F>) => GradResult<F, O> {
+  const opts: GradOptions = options ?? {};
+  const vg = valueAndGradNamed(f, opts, "grad");
+  return (...args: Parameters<F>): GradResult<F, O> => {
     const [v, g] = vg(...args);
-    return options.hasAux ? [g, v[1]] : g;
+    return (opts.hasAux ? [g, v[1]] : g) as GradResult<F, O>;
   };
 }

@@ -12,7 +12,16 @@ import { fromNDArray } from "../primitives/convert.js";
 import { reshape } from "../primitives/reshape.js";
 import { stack } from "../primitives/concatenate.js";
 import { zerosLike } from "../primitives/zeros_like.js";
-import { checkFloatInputs, flattenTensors, normalizeArgnums, type FlatTree } from "./args.js";
+import { checkOptions, optionKeys } from "../util/options.js";
+import { checkFunction, checkReturned } from "../util/check.js";
+import {
+  checkFloatInputs,
+  flattenTensors,
+  matchTree,
+  normalizeArgnums,
+  type FlatTree,
+} from "./args.js";
+import type { Fn, HessianOf, JacobianOf, TangentOf, Tensors, NoOptions } from "./types.js";
 import { grad } from "./grad.js";
 import { jvp } from "./jvp.js";
 import { pullbackOf } from "./vjp.js";
@@ -20,6 +29,9 @@ import { pullbackOf } from "./vjp.js";
 export interface JacOptions {
   argnums?: number | readonly number[];
 }
+
+/** The keys of JacOptions (checked against the interface by the compiler). */
+export const JAC_OPTION_KEYS = optionKeys<JacOptions>()(["argnums"]);
 
 /** The i-th standard basis tensor of x's shape and dtype. */
 function basis(x: Tensor, i: number): Tensor {
@@ -56,7 +68,9 @@ function selected(args: any[], argnums: number | readonly number[], fname: strin
     const chosen = unflatten<unknown[]>(flat.def, xs);
     const full = args.slice();
     nums.forEach((a, k) => (full[a] = chosen[k]));
-    return f(...full);
+    const out = f(...full);
+    checkReturned(fname, out);
+    return out;
   };
   return { flat, call };
 }
@@ -72,12 +86,27 @@ function jacTree(outFlat: FlatTree, inFlat: FlatTree, blocks: Tensor[][], single
 
 /**
  * Jacobian by forward mode: one JVP per element of the differentiated arguments.
- * @example ng.jacfwd((x) => ng.sin(x))(x) // diag(cos x)
+ * The result has f's output structure outside and the argument's inside (a Tensor for a
+ * tensor-to-tensor f).
+ * @example ng.jacfwd((x: ng.Tensor) => ng.sin(x))(x) // diag(cos x)
  */
-export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}) {
-  const { argnums = 0 } = options;
+export function jacfwd<F extends Fn, const O extends JacOptions = NoOptions>(
+  f: F,
+  options?: O,
+): (...args: Parameters<F>) => JacobianOf<F, O> {
+  const { argnums = 0 } = checkOptions("jacfwd", options, JAC_OPTION_KEYS);
+  checkFunction("jacfwd", f);
+  return jacfwdNamed(f, argnums, "jacfwd");
+}
+
+/** jacfwd whose errors name `fname` (hessian reuses it). */
+function jacfwdNamed(
+  f: (...args: any[]) => any,
+  argnums: number | readonly number[],
+  fname: string,
+) {
   return (...args: any[]): any => {
-    const { flat, call } = selected(args, argnums, "jacfwd");
+    const { flat, call } = selected(args, argnums, fname);
     let outFlat: FlatTree | undefined;
     // columns[j][o]: derivative of output leaf o along input element (leaf, index) j
     const blocks: Tensor[][] = [];
@@ -86,12 +115,12 @@ export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}) {
       for (let i = 0; i < x.size; i++) {
         const tangents = flat.leaves.map((y) => (y === x ? basis(x, i) : zerosLike(y)));
         const [out, tout] = jvp((...xs: Tensor[]) => call(f, xs), flat.leaves, tangents);
-        outFlat ??= flattenTensors(out, "jacfwd: output of f");
-        cols.push(flattenTensors(tout, "jacfwd: output of f").leaves);
+        outFlat ??= flattenTensors(out, `${fname}: output of f`);
+        cols.push(flattenTensors(tout, `${fname}: output of f`).leaves);
       }
       return cols;
     });
-    if (!outFlat) outFlat = flattenTensors(call(f, flat.leaves), "jacfwd: output of f");
+    if (!outFlat) outFlat = flattenTensors(call(f, flat.leaves), `${fname}: output of f`);
     outFlat.leaves.forEach((o, k) => {
       blocks.push(
         flat.leaves.map((x, j) =>
@@ -111,20 +140,34 @@ export function jacfwd(f: (...args: any[]) => any, options: JacOptions = {}) {
 
 /**
  * Jacobian by reverse mode: one pullback per output element (linearized once).
- * @example ng.jacrev((x) => ng.sin(x))(x) // diag(cos x)
+ * @example ng.jacrev((x: ng.Tensor) => ng.sin(x))(x) // diag(cos x)
  */
-export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}) {
-  const { argnums = 0 } = options;
+export function jacrev<F extends Fn, const O extends JacOptions = NoOptions>(
+  f: F,
+  options?: O,
+): (...args: Parameters<F>) => JacobianOf<F, O> {
+  const { argnums = 0 } = checkOptions("jacrev", options, JAC_OPTION_KEYS);
+  checkFunction("jacrev", f);
+  return jacrevNamed(f, argnums, "jacrev");
+}
+
+/** jacrev whose errors name `fname` (hessian reuses it). */
+function jacrevNamed(
+  f: (...args: any[]) => any,
+  argnums: number | readonly number[],
+  fname: string,
+) {
   return (...args: any[]): any => {
-    const { flat, call } = selected(args, argnums, "jacrev");
+    const { flat, call } = selected(args, argnums, fname);
     let outFlat: FlatTree | undefined;
     const lin = pullbackOf(
       (xs) => {
-        outFlat = flattenTensors(call(f, xs), "jacrev: output of f");
+        outFlat = flattenTensors(call(f, xs), `${fname}: output of f`);
         return outFlat.leaves;
       },
       flat.leaves,
       "jacrev",
+      f,
     );
     const outs = lin.outs;
     const blocks = outs.map((o, k) => {
@@ -151,16 +194,51 @@ export function jacrev(f: (...args: any[]) => any, options: JacOptions = {}) {
  * Hessian of a scalar function: jacfwd(jacrev(f)) (forward-over-reverse).
  * @example ng.hessian((x) => ng.sum(ng.pow(x, 3)))(x) // diag(6x)
  */
-export function hessian(f: (...args: any[]) => any, options: JacOptions = {}) {
-  return jacfwd(jacrev(f, options), options);
+export function hessian<F extends Fn, const O extends JacOptions = NoOptions>(
+  f: F,
+  options?: O,
+): (...args: Parameters<F>) => HessianOf<F, O> {
+  const { argnums = 0 } = checkOptions("hessian", options, JAC_OPTION_KEYS);
+  checkFunction("hessian", f);
+  return jacfwdNamed(jacrevNamed(f, argnums, "hessian"), argnums, "hessian");
 }
 
 /**
  * Hessian-vector product H(x)·v of a scalar f, as one JVP of its gradient
- * (forward-over-reverse); x and v are pytrees of equal structure.
+ * (forward-over-reverse); x and v are pytrees of equal structure and shapes. x is f's one
+ * argument: `hvp(f, [a, b], [va, vb])` hands f the list [a, b]. For an f of several
+ * arguments (JAX's `(f, primals, tangents)` form), spread the list:
+ * `hvp((xs) => f(...xs), [a, b], [va, vb])`.
  * @example ng.hvp((x) => ng.sum(ng.pow(x, 3)), x, v) // 6 x v
  */
-export function hvp(f: (x: any) => any, x: unknown, v: unknown): any {
-  if (typeof f !== "function") throw new TypeError(`hvp: f must be a function, got ${typeof f}`);
-  return jvp(grad(f), [x], [v])[1];
+export function hvp<X>(f: (x: X) => unknown, x: X, v: TangentOf<X>): Tensors<X> {
+  checkFunction("hvp", f);
+  const xs = flattenTensors(x, "hvp: x");
+  checkFloatInputs(xs, "hvp", "x");
+  matchTree(xs, v, "hvp: v", "x");
+  const g = (y: X) => {
+    const out = f(y);
+    checkReturned("hvp", out);
+    return out;
+  };
+  try {
+    // typed loosely here: the tangent type of a generic X is not resolved statically
+    const dg: Fn = grad(g);
+    return jvp(dg, [x], [v])[1] as Tensors<X>;
+  } catch (e) {
+    // The likely cause: a JAX-style list of primals for an f that expects a tensor.
+    if (
+      Array.isArray(x) &&
+      e instanceof TypeError &&
+      /got an array|is not a function/.test(e.message)
+    ) {
+      throw new TypeError(
+        `hvp: x is an array, so f received it as one argument (a pytree), and failed: ${e.message}. ` +
+          `For an f of several arguments, spread the list: hvp((xs) => f(...xs), [x1, x2], [v1, v2]); ` +
+          `for one tensor argument, pass it bare: hvp(f, x, v)`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
 }

@@ -3,6 +3,7 @@
  * dtypes (DESIGN.md §2) and type checks it. Reading a value inside f raises a
  * ConcretizationError that explains what to do instead.
  */
+import { checkFunction, checkReturned } from "../util/check.js";
 import { StagingTrace } from "../core/staging.js";
 import type { IR } from "../core/ir.js";
 import type { Tensor } from "../core/tensor.js";
@@ -29,12 +30,15 @@ export function stageFlat(
  * @example console.log(ng.makeIR((x) => ng.sum(ng.sin(x)))(ng.zeros([3])).toString())
  */
 export function makeIR(f: (...args: any[]) => any) {
-  if (typeof f !== "function") throw new TypeError(`makeIR: f must be a function, got ${typeof f}`);
+  checkFunction("makeIR", f);
   return (...args: unknown[]): IR => {
     const flat = flattenTensors(args, "makeIR: argument ");
     return stageFlat(
-      (xs) =>
-        flattenTensors(f(...unflatten<unknown[]>(flat.def, xs)), "makeIR: output of f").leaves,
+      (xs) => {
+        const out = f(...unflatten<unknown[]>(flat.def, xs));
+        checkReturned("makeIR", out);
+        return flattenTensors(out, "makeIR: output of f").leaves;
+      },
       flat.leaves,
       "makeIR",
     );

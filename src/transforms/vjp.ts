@@ -16,7 +16,9 @@ import { isFloat } from "../tensor/dtype.js";
 import { add } from "../primitives/add.js";
 import { cast } from "../primitives/cast.js";
 import { zerosLike } from "../primitives/zeros_like.js";
+import { checkFunction, checkReturned } from "../util/check.js";
 import { flattenTensors, matchTree, type FlatTree } from "./args.js";
+import type { Fn, TangentOf, Tensors } from "./types.js";
 
 /** The result of linearizing a flat function at a point. */
 export interface Linearized {
@@ -88,6 +90,8 @@ export type NestedPullbackHandler = (
   fn: (xs: Tensor[]) => Tensor[],
   leaves: Tensor[],
   fname: string,
+  /** The user's inner function: what the handler's decision cache keys on. */
+  origin?: unknown,
 ) => Pullback | null;
 
 let nestedPullbackHandler: NestedPullbackHandler | null = null;
@@ -102,43 +106,51 @@ export function pullbackOf(
   fn: (xs: Tensor[]) => Tensor[],
   leaves: Tensor[],
   fname: string,
+  origin?: unknown,
 ): Pullback {
   if (nestedPullbackHandler !== null && currentTrace() !== evalTrace) {
-    const r = nestedPullbackHandler(fn, leaves, fname);
+    const r = nestedPullbackHandler(fn, leaves, fname, origin);
     if (r !== null) return r;
   }
   const lin = linearizeFlat(fn, leaves);
   return { outs: lin.outs, pullback: (cts) => pullbackFlat(lin, leaves, cts) };
 }
 
+/** The pullback of `vjp(f, ...)`: output cotangent -> one cotangent per argument of f. */
+export type VjpPullback<F extends Fn> = (ct: TangentOf<ReturnType<F>>) => Tensors<Parameters<F>>;
+
 /**
  * Vector-Jacobian product: returns f(...primals) and a pullback that maps a cotangent of
  * the output (same structure and shapes) to a list of cotangents, one per argument.
- * @example const [y, pullback] = ng.vjp((x) => ng.sum(ng.sin(x)), x); const [dx] = pullback(ng.array(1));
+ * The pullback takes a cotangent of f's output type and returns a tuple of f's argument types.
+ * @example const [y, pullback] = ng.vjp((x: ng.Tensor) => ng.sum(ng.sin(x)), x); const [dx] = pullback(ng.array(1));
  */
-export function vjp<R = any>(
-  f: (...args: any[]) => R,
-  ...primals: unknown[]
-): [R, (ct: unknown) => any[]] {
-  if (typeof f !== "function") throw new TypeError(`vjp: f must be a function, got ${typeof f}`);
+export function vjp<F extends Fn>(
+  f: F,
+  ...primals: Parameters<F>
+): [Tensors<ReturnType<F>>, VjpPullback<F>] {
+  checkFunction("vjp", f);
   const inP = flattenTensors(primals, "vjp: primals");
   let outFlat: FlatTree | undefined;
   const lin = pullbackOf(
     (xs) => {
-      outFlat = flattenTensors(f(...unflatten<unknown[]>(inP.def, xs)), "vjp: output of f");
+      const out = f(...unflatten<unknown[]>(inP.def, xs));
+      checkReturned("vjp", out);
+      outFlat = flattenTensors(out, "vjp: output of f");
       return outFlat.leaves;
     },
     inP.leaves,
     "vjp",
+    f,
   );
   const outDef = outFlat!;
   const refOut: FlatTree = { leaves: lin.outs, def: outDef.def, paths: outDef.paths };
-  const pullback = (ct: unknown): any[] => {
+  const pullback = (ct: TangentOf<ReturnType<F>>): Tensors<Parameters<F>> => {
     const cts = matchTree(refOut, ct, "vjp: cotangent", "output of f").map((c, i) => {
       const d = refOut.leaves[i]!.dtype;
       return c.dtype === d || !isFloat(d) ? c : cast(c, d);
     });
-    return unflatten<any[]>(inP.def, lin.pullback(cts));
+    return unflatten<Tensors<Parameters<F>>>(inP.def, lin.pullback(cts));
   };
-  return [unflatten<R>(outDef.def, lin.outs), pullback];
+  return [unflatten<Tensors<ReturnType<F>>>(outDef.def, lin.outs), pullback];
 }

@@ -4,15 +4,17 @@
  * kernels. in/out axes are a number, null (unbatched), or a pytree prefix of the
  * arguments / outputs. Nests with itself and with every AD transform.
  */
-import { BatchTrace, type BatchDim } from "../core/batching.js";
+import { BatchTrace } from "../core/batching.js";
 import { Tensor } from "../core/tensor.js";
 import { currentTrace, withTrace } from "../core/trace.js";
 import { flatten, leafPaths, numLeaves, unflatten, type TreeDef } from "../core/tree.js";
 import { formatShape, normalizeAxis } from "../tensor/shape.js";
-import { broadcastTo } from "../primitives/broadcast_to.js";
-import { reshape } from "../primitives/reshape.js";
-import { moveAxis } from "../primitives/transpose.js";
+import { moveBatchAxis } from "../primitives/batching.js";
 import { flattenTensors } from "./args.js";
+import type { Fn, Tensors } from "./types.js";
+import { checkFunction, checkReturned } from "../util/check.js";
+
+export { moveBatchAxis };
 
 export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [k: string]: AxisSpec };
 
@@ -58,28 +60,22 @@ function axesPerLeaf(def: TreeDef, spec: unknown, what: string, path = ""): (num
   );
 }
 
-/** Moves (or creates, by broadcasting) the batch axis of `x` to `to`. */
-export function moveBatchAxis(x: Tensor, from: BatchDim, to: number, size: number): Tensor {
-  if (from === null) {
-    const expanded = reshape(x, [...x.shape.slice(0, to), 1, ...x.shape.slice(to)]);
-    return broadcastTo(expanded, [...x.shape.slice(0, to), size, ...x.shape.slice(to)]);
-  }
-  return from === to ? x : moveAxis(x, from, to);
-}
-
 /**
  * Vectorising map: `vmap(f, inAxes, outAxes)(...args)` applies f to slices of the args
- * along their batch axes and stacks the results along `outAxes`.
- * @example ng.vmap((x) => ng.dot(x, w))(xs) // one dot product per row of xs
+ * along their batch axes and stacks the results along `outAxes`. The batched function has
+ * f's parameters and result type (batched tensors have the same static type).
+ * @example
+ * const w = ng.array([1, 2]);
+ * ng.vmap((r: ng.Tensor) => ng.dot(r, w))(ng.array([[1, 0], [0, 1], [1, 1]])) // [1, 2, 3]: one dot per row
  */
-export function vmap<R = any>(
-  f: (...args: any[]) => R,
+export function vmap<F extends Fn>(
+  f: F,
   inAxes: AxisSpec | readonly AxisSpec[] = 0,
   outAxes: AxisSpec = 0,
-) {
-  if (typeof f !== "function") throw new TypeError(`vmap: f must be a function, got ${typeof f}`);
-  return (...args: any[]): R => {
-    const [rawLeaves, def] = flatten(args);
+): (...args: Parameters<F>) => Tensors<ReturnType<F>> {
+  checkFunction("vmap", f);
+  return (...args: Parameters<F>): Tensors<ReturnType<F>> => {
+    const [rawLeaves, def] = flatten(args, "vmap: argument ");
     const paths = leafPaths(def);
     const spec = typeof inAxes === "number" || inAxes === null ? inAxes : inAxes;
     const axes = axesPerLeaf(def, spec, "vmap: inAxes");
@@ -112,6 +108,7 @@ export function vmap<R = any>(
     const trace = new BatchTrace(currentTrace(), size);
     const lifted = leaves.map((l, i) => (axes[i] === null ? l : trace.lift(l as Tensor, axes[i]!)));
     const out = withTrace(trace, () => f(...unflatten<unknown[]>(def, lifted)));
+    checkReturned("vmap", out);
     const outFlat = flattenTensors(out, "vmap: output of f");
     const outAxesList = axesPerLeaf(outFlat.def, outAxes, "vmap: outAxes");
     const results = outFlat.leaves.map((o, i) => {
@@ -131,6 +128,6 @@ export function vmap<R = any>(
         size!,
       );
     });
-    return unflatten<R>(outFlat.def, results);
+    return unflatten<Tensors<ReturnType<F>>>(outFlat.def, results);
   };
 }

@@ -81,7 +81,7 @@ export function checkOptions<T extends object>(
       const guess = closest(key, allowed);
       throw new TypeError(
         `${op}: unknown option "${key}" in ${argName}` +
-          (guess !== undefined ? `; did you mean "${guess}"?` : "") +
+          (guess !== undefined ? `; did you mean "${guess}"?` : ".") +
           ` Known options: ${allowed.length ? allowed.join(", ") : "(none)"}.`,
       );
     }
@@ -104,4 +104,45 @@ export function optionKeys<T extends object>() {
   return <const K extends readonly (keyof T & string)[]>(
     keys: K & ([Unlisted<T, K>] extends [never] ? unknown : { missingKeys: Unlisted<T, K> }),
   ): K => keys;
+}
+
+/** True for a plain object literal (not an array, a tensor or another class instance). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The optional trailing arguments of an op that takes them positionally or as one options
+ * object (`sum(x, 1, true)` or `sum(x, { axis: 1, keepdims: true })`), as an object keyed by
+ * `names`. An options object must come alone and is validated with `checkOptions`.
+ * @example positionalOrOptions("sum", [{ axis: 1 }], ["axis", "keepdims"]) // { axis: 1 }
+ * @example positionalOrOptions("sum", [1, true], ["axis", "keepdims"]) // { axis: 1, keepdims: true }
+ */
+export function positionalOrOptions<T extends object>(
+  op: string,
+  args: readonly unknown[],
+  names: readonly (keyof T & string)[],
+): Partial<T> {
+  if (args.length > names.length && args.slice(names.length).some((a) => a !== undefined)) {
+    throw new TypeError(
+      `${op}: expected at most ${names.length} argument(s) after the input (${names.join(", ")}), got ${args.length}`,
+    );
+  }
+  if (isPlainObject(args[0])) {
+    const extra = args.slice(1).findIndex((a) => a !== undefined);
+    if (extra >= 0) {
+      throw new TypeError(
+        `${op}: an options object replaces the positional arguments (${names.join(", ")}); ` +
+          `got another argument after it: ${describe(args[extra + 1])}`,
+      );
+    }
+    return checkOptions(op, args[0] as Partial<T>, names);
+  }
+  const out: Record<string, unknown> = {};
+  names.forEach((n, i) => {
+    if (args[i] !== undefined) out[n] = args[i];
+  });
+  return out as Partial<T>;
 }

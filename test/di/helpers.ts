@@ -23,11 +23,11 @@ export function sizesOf(tree: unknown): number[] {
 /** A float64 tree shaped like `like` holding the numbers of `vec`. */
 export function unflatLike(like: unknown, vec: readonly number[]): unknown {
   let o = 0;
-  return ng.tree.map(like, (l: Tensor) => {
+  return ng.tree.map((l: Tensor) => {
     const part = vec.slice(o, o + l.size);
     o += l.size;
     return ng.reshape(f64(part), l.shape);
-  });
+  }, like);
 }
 
 /** A deterministic random vector of length n. */

@@ -74,10 +74,12 @@ export function matmulJs(a: number[], b: number[], n: number, k: number, m: numb
 /** Maps every tensor leaf of a parameter tree to float64 random values (seeded). */
 export function randomParams<T>(ps: T, seed = 100, scale = 0.5): T {
   let k = seed;
-  return ng.tree.map(ps, (leaf: unknown) =>
-    leaf instanceof ng.Tensor && (leaf.dtype === "float32" || leaf.dtype === "float64")
-      ? randn(k++, leaf.shape as number[], scale)
-      : leaf,
+  return ng.tree.map(
+    (leaf: unknown) =>
+      leaf instanceof ng.Tensor && (leaf.dtype === "float32" || leaf.dtype === "float64")
+        ? randn(k++, leaf.shape as number[], scale)
+        : leaf,
+    ps,
   ) as T;
 }
 

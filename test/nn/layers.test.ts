@@ -85,8 +85,8 @@ describe("containers", () => {
     expect(Object.keys(ps)).toEqual(["layer_1", "layer_2"]);
     expect(st).toEqual({ layer_1: {}, layer_2: {} });
     const x = randn(5, [3, 3]);
-    const h = ng.tanh(x.matmul(ps.layer_1.weight).add(ps.layer_1.bias));
-    expectClose(model.apply(x, ps, st)[0], h.matmul(ps.layer_2.weight).add(ps.layer_2.bias));
+    const h = ng.tanh(x.matmul(ps.layer_1.weight).add(ps.layer_1.bias!));
+    expectClose(model.apply(x, ps, st)[0], h.matmul(ps.layer_2.weight).add(ps.layer_2.bias!));
     // Different children get different keys.
     expect(flat(ps.layer_1.weight)).not.toEqual(flat(ps.layer_2.weight).slice(0, 12));
   });
@@ -139,7 +139,7 @@ describe("containers", () => {
     const x = randn(10, [3, 2]);
     expectClose(
       model.apply(x, ps, st)[0],
-      ng.sin(x.matmul(ps.layer_1.weight).add(ps.layer_1.bias)),
+      ng.sin(x.matmul(ps.layer_1.weight).add(ps.layer_1.bias!)),
     );
     ng.testing.checkGrads((xx: Tensor, p: any) => model.apply(xx, p, st)[0], [x, ps], {
       order: 2,
@@ -338,13 +338,16 @@ describe("errors name the layer path and the shapes", () => {
     expect(() =>
       model.apply(
         ng.zeros([1, 3]),
+        // @ts-expect-error: an unknown parameter key, rejected at compile time too
         { ...ps, layer_2: { ...ps.layer_2, gamma: ng.zeros([2]) } },
         st,
       ),
     ).toThrow("chain.layer_2: params have an unexpected key 'gamma'");
+    // @ts-expect-error: a missing child, rejected at compile time too
     expect(() => model.apply(ng.zeros([1, 3]), { layer_1: ps.layer_1 }, st)).toThrow(
       "chain: params are missing key 'layer_2'",
     );
+    // @ts-expect-error: an extra child, rejected at compile time too
     expect(() => model.apply(ng.zeros([1, 3]), { ...ps, layer_3: {} }, st)).toThrow(
       "chain: params have an unexpected key 'layer_3'",
     );
@@ -355,6 +358,7 @@ describe("errors name the layer path and the shapes", () => {
         st,
       ),
     ).toThrow("chain.layer_2: params.weight: expected shape [4, 2], got [2, 4]");
+    // @ts-expect-error: a missing child state, rejected at compile time too
     expect(() => model.apply(ng.zeros([1, 3]), ps, { layer_1: {} })).toThrow(
       "chain: state are missing key 'layer_2'",
     );

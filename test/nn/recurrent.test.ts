@@ -122,6 +122,7 @@ describe("cells against plain-JS steps", () => {
   it("validates the input and the carry", () => {
     const cell = nn.lstmCell(IN, H);
     const [ps, st] = nn.setup(key, cell);
+    // @ts-expect-error: an LSTM carry is [h, c], rejected at compile time too
     expect(() => cell.apply([ng.ones([B, IN]), ng.ones([B, H])], ps, st)).toThrow(
       /lstmCell 3 → 2: expected the carry \[h, c\]/,
     );

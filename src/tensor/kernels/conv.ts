@@ -15,6 +15,7 @@ import { allocate, isFloat, type DataArray, type DType } from "../dtype.js";
 import { NDArray } from "../ndarray.js";
 import { formatShape, sizeOf, type Shape } from "../shape.js";
 import { matmul } from "./matmul.js";
+import { formatValue } from "../../util/check.js";
 
 /** Fully resolved convolution geometry, one entry per spatial dim. */
 export interface ConvGeometry {
@@ -35,7 +36,7 @@ export interface PoolGeometry {
 /**
  * Output length of a convolution along one dim: ⌊(n + lo + hi − dil·(k−1) − 1) / s⌋ + 1
  * (0 or less when the dilated kernel does not fit the padded input).
- * @example convOutputSize(28, 3, 1, [1, 1], 1) // 28
+ * @example ng.nd.convOutputSize(28, 3, 1, [1, 1], 1) // 28
  */
 export function convOutputSize(
   n: number,
@@ -50,7 +51,10 @@ export function convOutputSize(
 const isPosInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
 const isNonNegInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 
-/** Validates per-dim strides/dilation/padding arrays of length `n` (names the op and field). */
+/**
+ * Validates per-dim strides/dilation/padding arrays of length `n` (names the op and field).
+ * @example ng.nd.checkSpatialParams("conv", 2, { strides: [1, 1], padding: [[0, 0], [1, 1]] })
+ */
 export function checkSpatialParams(
   name: string,
   n: number,
@@ -66,7 +70,7 @@ export function checkSpatialParams(
     if (v === undefined) continue;
     if (!Array.isArray(v) || v.length !== n || !v.every(isPosInt)) {
       throw new RangeError(
-        `${name}: ${key}: expected ${n} positive integers (one per spatial dim), got ${JSON.stringify(v)}`,
+        `${name}: ${key}: expected ${n} positive integers (one per spatial dim), got ${formatValue(v)}`,
       );
     }
   }
@@ -78,7 +82,7 @@ export function checkSpatialParams(
       p.every((q) => Array.isArray(q) && q.length === 2 && q.every(isNonNegInt));
     if (!ok) {
       throw new RangeError(
-        `${name}: padding: expected ${n} [lo, hi] pairs of non-negative integers, got ${JSON.stringify(p)}`,
+        `${name}: padding: expected ${n} [lo, hi] pairs of non-negative integers, got ${formatValue(p)}`,
       );
     }
   }
@@ -87,7 +91,7 @@ export function checkSpatialParams(
 /**
  * Validates a convolution of x (shape `xShape`) with w (shape `wShape`) and returns the
  * output shape [B, ...outSpatial, Cout]. Errors name the shapes, the groups and the dim.
- * @example convOutputShape([8, 28, 28, 1], [3, 3, 1, 16], { strides: [1, 1], padding: [[0, 0], [0, 0]], dilation: [1, 1], groups: 1 }) // [8, 26, 26, 16]
+ * @example ng.nd.convOutputShape([8, 28, 28, 1], [3, 3, 1, 16], { strides: [1, 1], padding: [[0, 0], [0, 0]], dilation: [1, 1], groups: 1 }) // [8, 26, 26, 16]
  */
 export function convOutputShape(
   xShape: Shape,
@@ -151,7 +155,7 @@ export function convOutputShape(
 /**
  * Validates a pooling of x (shape [B, ...spatial, C]) and returns the output shape. Each
  * padding side must be smaller than the window, so every window holds an input element.
- * @example poolOutputShape([1, 4, 4, 3], { window: [2, 2], strides: [2, 2], padding: [[0, 0], [0, 0]] }) // [1, 2, 2, 3]
+ * @example ng.nd.poolOutputShape([1, 4, 4, 3], { window: [2, 2], strides: [2, 2], padding: [[0, 0], [0, 0]] }) // [1, 2, 2, 3]
  */
 export function poolOutputShape(xShape: Shape, g: PoolGeometry, name = "pool"): number[] {
   const n = xShape.length - 2;
@@ -452,7 +456,7 @@ function fromAcc(acc: Float64Array, dtype: DType, shape: number[]): NDArray {
  * N-d convolution (cross-correlation, as in every DL library), channels-last:
  * y[b, o, g·Cog + co] = Σ_{t, ci} x[b, o·s + t·dil − lo, g·Cig + ci] · w[t, ci, g·Cog + co].
  * x and w must share a float dtype.
- * @example conv(ones([1, 4, 4, 1]), ones([3, 3, 1, 1]), { strides: [1, 1], padding: [[0, 0], [0, 0]], dilation: [1, 1], groups: 1 }) // 2x2 of 9
+ * @example ng.nd.conv(ng.nd.ones([1, 4, 4, 1]), ng.nd.ones([3, 3, 1, 1]), { strides: [1, 1], padding: [[0, 0], [0, 0]], dilation: [1, 1], groups: 1 }) // 2x2 of 9
  */
 export function conv(x: NDArray, w: NDArray, g: ConvGeometry): NDArray {
   checkFloat("conv", "x", x);
@@ -476,7 +480,9 @@ export function conv(x: NDArray, w: NDArray, g: ConvGeometry): NDArray {
  * The adjoint of `conv` wrt x: the gradient of ⟨conv(x, w), ct⟩ wrt x, for x of shape
  * [B, ...inputSpatial, Cin] (ct must have conv's output shape for that x):
  * dx[b, i, g·Cig + ci] = Σ_{o, t : o·s + t·dil − lo = i} Σ_co ct[b, o, g·Cog + co] · w[t, ci, g·Cog + co].
- * @example convBackInput(ones([1, 2, 2, 1]), ones([3, 3, 1, 1]), geom, [4, 4]) // [1, 4, 4, 1]
+ * @example
+ * const geom = { strides: [1, 1], padding: [[0, 0], [0, 0]], dilation: [1, 1], groups: 1 };
+ * ng.nd.convBackInput(ng.nd.ones([1, 2, 2, 1]), ng.nd.ones([3, 3, 1, 1]), geom, [4, 4]).shape // [1, 4, 4, 1]
  */
 export function convBackInput(
   ct: NDArray,
@@ -520,7 +526,9 @@ export function convBackInput(
  * The adjoint of `conv` wrt w: the gradient of ⟨conv(x, w), ct⟩ wrt w, for w of shape
  * [...kernelSpatial, Cin/groups, Cout] (Cout = ct's channels):
  * dw[t, ci, g·Cog + co] = Σ_{b, o} x[b, o·s + t·dil − lo, g·Cig + ci] · ct[b, o, g·Cog + co].
- * @example convBackKernel(ones([1, 4, 4, 1]), ones([1, 2, 2, 1]), geom, [3, 3]) // 3x3 of 4
+ * @example
+ * const geom = { strides: [1, 1], padding: [[0, 0], [0, 0]], dilation: [1, 1], groups: 1 };
+ * ng.nd.convBackKernel(ng.nd.ones([1, 4, 4, 1]), ng.nd.ones([1, 2, 2, 1]), geom, [3, 3]) // 3x3 of 4
  */
 export function convBackKernel(
   x: NDArray,
@@ -568,6 +576,9 @@ function checkCtShape(name: string, got: Shape, want: Shape): void {
  * For every output element of a max pooling of x (row-major over [B, ...outSp, C]), the
  * row-major index in x of its window's first maximal element (padding never wins; a NaN
  * wins over numbers).
+ * @example
+ * const x = ng.nd.fromNested([[[1], [3], [2], [0]]]); // [B=1, 4, C=1]
+ * ng.nd.maxPoolArgmax(x, { window: [2], strides: [2], padding: [[0, 0]] }) // Int32Array [1, 2]
  */
 export function maxPoolArgmax(x: NDArray, g: PoolGeometry): Int32Array {
   checkFloat("maxPool", "x", x);
@@ -603,7 +614,7 @@ export function maxPoolArgmax(x: NDArray, g: PoolGeometry): Int32Array {
 
 /**
  * Max pooling of x [B, ...spatial, C] over windows (channels-last); padding acts as −∞.
- * @example maxPool(fromNested([[[1], [3], [2], [0]]]), { window: [2], strides: [2], padding: [[0, 0]] }) // [[[3], [2]]]
+ * @example ng.nd.maxPool(ng.nd.fromNested([[[1], [3], [2], [0]]]), { window: [2], strides: [2], padding: [[0, 0]] }) // [[[3], [2]]]
  */
 export function maxPool(x: NDArray, g: PoolGeometry): NDArray {
   const idx = maxPoolArgmax(x, g);
@@ -617,7 +628,10 @@ export function maxPool(x: NDArray, g: PoolGeometry): NDArray {
 /**
  * Gathers t (shape of x) at the argmax of each pooling window of x: the tangent of
  * maxPool(x) in direction t. Linear in t.
- * @example maxPoolSelect(t, x, geom) // t at the positions maxPool(x) picked
+ * @example
+ * const x = ng.nd.fromNested([[[1], [3], [2], [0]]]); // [B=1, 4, C=1]
+ * const geom = { window: [2], strides: [2], padding: [[0, 0]] };
+ * ng.nd.maxPoolSelect(ng.nd.fromNested([[[10], [11], [12], [13]]]), x, geom).toArray() // [[[11], [12]]]
  */
 export function maxPoolSelect(t: NDArray, x: NDArray, g: PoolGeometry): NDArray {
   checkFloat("maxPoolSelect", "t", t);
@@ -633,7 +647,10 @@ export function maxPoolSelect(t: NDArray, x: NDArray, g: PoolGeometry): NDArray 
 /**
  * Scatter-adds ct (maxPool's output shape) into zeros of x's shape at the argmax of each
  * window of x: the adjoint of `maxPoolSelect` in t.
- * @example maxPoolScatter(ct, x, geom) // x-shaped, ct at the positions maxPool(x) picked
+ * @example
+ * const x = ng.nd.fromNested([[[1], [3], [2], [0]]]); // [B=1, 4, C=1]
+ * const geom = { window: [2], strides: [2], padding: [[0, 0]] };
+ * ng.nd.maxPoolScatter(ng.nd.fromNested([[[5], [6]]]), x, geom).toArray() // [[[0], [5], [6], [0]]]
  */
 export function maxPoolScatter(ct: NDArray, x: NDArray, g: PoolGeometry): NDArray {
   checkFloat("maxPoolScatter", "ct", ct);

@@ -175,6 +175,7 @@ function expMinusSquare(x: number): number {
  * |x| ≤ 1.8: erf(x) = 2/√π · x·e^{-x²} · Σₙ (2x²)ⁿ / (1·3·…·(2n+1)), a series of positive
  * terms (no cancellation). |x| > 1.8: erf = 1 − erfc with the continued fraction
  * erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated backward.
+ * @example ng.nd.erfScalar(1) // 0.8427007929497149
  */
 export function erfScalar(x: number): number {
   if (x !== x || x === 0) return x; // NaN, ±0
@@ -290,7 +291,7 @@ const INT_PRESERVING: ReadonlySet<UnaryOp> = new Set<UnaryOp>([
   "round",
 ]);
 
-/** Result dtype of a unary op on `dtype`. */
+/** Result dtype of a unary op on `dtype`. @example ng.nd.unaryResultDType("exp", "int32") // "float32" */
 export function unaryResultDType(op: UnaryOp, dtype: DType): DType {
   if (INT_PRESERVING.has(op)) return dtype === "bool" ? "int32" : dtype;
   return toFloat(dtype);
@@ -405,7 +406,7 @@ function unaryImpl(op: UnaryOp, x: NDArray): NDArray {
  * Applies the unary op named `op` elementwise. Transcendental ops return float32 for
  * float32/int32/bool input and float64 for float64; neg/abs/sign/floor/ceil/round keep
  * int32 (bool becomes int32). float32 results are computed in double and rounded once.
- * @example unary("exp", fromNested([0, 1])) // float32 [1, 2.7182817]
+ * @example ng.nd.unary("exp", ng.nd.fromNested([0, 1])) // float32 [1, 2.7182817]
  */
 export function unary(op: UnaryOp, x: NDArray): NDArray {
   return unaryImpl(checkOp(op, UNARY_OPS, "unary"), x);
@@ -413,88 +414,88 @@ export function unary(op: UnaryOp, x: NDArray): NDArray {
 
 /**
  * Negation −x; int32 wraps like C (−(−2³¹) = −2³¹); bool gives int32.
- * @example neg(fromNested([1, -2])) // [-1, 2]
+ * @example ng.nd.neg(ng.nd.fromNested([1, -2])) // [-1, 2]
  */
 export function neg(x: NDArray): NDArray {
   return unaryImpl("neg", x);
 }
 /**
  * Exponential eˣ.
- * @example exp(fromNested([0, 1], "float64")) // [1, 2.718281828459045]
+ * @example ng.nd.exp(ng.nd.fromNested([0, 1], "float64")) // [1, 2.718281828459045]
  */
 export function exp(x: NDArray): NDArray {
   return unaryImpl("exp", x);
 }
-/** Natural logarithm ln x (NaN for x < 0, −∞ at 0). @example log(fromNested([1])) // [0] */
+/** Natural logarithm ln x (NaN for x < 0, −∞ at 0). @example ng.nd.log(ng.nd.fromNested([1])) // [0] */
 export function log(x: NDArray): NDArray {
   return unaryImpl("log", x);
 }
-/** ln(1 + x), accurate for small |x|. @example log1p(fromNested([0])) // [0] */
+/** ln(1 + x), accurate for small |x|. @example ng.nd.log1p(ng.nd.fromNested([0])) // [0] */
 export function log1p(x: NDArray): NDArray {
   return unaryImpl("log1p", x);
 }
-/** eˣ − 1, accurate for small |x|. @example expm1(fromNested([0])) // [0] */
+/** eˣ − 1, accurate for small |x|. @example ng.nd.expm1(ng.nd.fromNested([0])) // [0] */
 export function expm1(x: NDArray): NDArray {
   return unaryImpl("expm1", x);
 }
-/** Sine (radians). @example sin(fromNested([0])) // [0] */
+/** Sine (radians). @example ng.nd.sin(ng.nd.fromNested([0])) // [0] */
 export function sin(x: NDArray): NDArray {
   return unaryImpl("sin", x);
 }
-/** Cosine (radians). @example cos(fromNested([0])) // [1] */
+/** Cosine (radians). @example ng.nd.cos(ng.nd.fromNested([0])) // [1] */
 export function cos(x: NDArray): NDArray {
   return unaryImpl("cos", x);
 }
-/** Tangent (radians). @example tan(fromNested([0])) // [0] */
+/** Tangent (radians). @example ng.nd.tan(ng.nd.fromNested([0])) // [0] */
 export function tan(x: NDArray): NDArray {
   return unaryImpl("tan", x);
 }
-/** Hyperbolic tangent. @example tanh(fromNested([0])) // [0] */
+/** Hyperbolic tangent. @example ng.nd.tanh(ng.nd.fromNested([0])) // [0] */
 export function tanh(x: NDArray): NDArray {
   return unaryImpl("tanh", x);
 }
 /**
  * Logistic sigmoid 1/(1+e^{−x}), evaluated as e^{x}/(1+e^{x}) for x < 0 so it is stable
  * (no overflow, no 0/0) for any |x|.
- * @example sigmoid(fromNested([0, -1000, 1000])) // [0.5, 0, 1]
+ * @example ng.nd.sigmoid(ng.nd.fromNested([0, -1000, 1000])) // [0.5, 0, 1]
  */
 export function sigmoid(x: NDArray): NDArray {
   return unaryImpl("sigmoid", x);
 }
-/** Square root (NaN for x < 0). @example sqrt(fromNested([4])) // [2] */
+/** Square root (NaN for x < 0). @example ng.nd.sqrt(ng.nd.fromNested([4])) // [2] */
 export function sqrt(x: NDArray): NDArray {
   return unaryImpl("sqrt", x);
 }
-/** Reciprocal square root 1/√x. @example rsqrt(fromNested([4])) // [0.5] */
+/** Reciprocal square root 1/√x. @example ng.nd.rsqrt(ng.nd.fromNested([4])) // [0.5] */
 export function rsqrt(x: NDArray): NDArray {
   return unaryImpl("rsqrt", x);
 }
-/** Absolute value |x|; int32 wraps like C (|−2³¹| = −2³¹); bool gives int32. @example abs(fromNested([-2])) // [2] */
+/** Absolute value |x|; int32 wraps like C (|−2³¹| = −2³¹); bool gives int32. @example ng.nd.abs(ng.nd.fromNested([-2])) // [2] */
 export function abs(x: NDArray): NDArray {
   return unaryImpl("abs", x);
 }
-/** Sign −1, 0 or 1 (NaN stays NaN); int32 stays int32, bool gives int32. @example sign(fromNested([-3, 0, 2])) // [-1, 0, 1] */
+/** Sign −1, 0 or 1 (NaN stays NaN); int32 stays int32, bool gives int32. @example ng.nd.sign(ng.nd.fromNested([-3, 0, 2])) // [-1, 0, 1] */
 export function sign(x: NDArray): NDArray {
   return unaryImpl("sign", x);
 }
-/** Floor ⌊x⌋; int32 unchanged, bool gives int32. @example floor(fromNested([-1.5])) // [-2] */
+/** Floor ⌊x⌋; int32 unchanged, bool gives int32. @example ng.nd.floor(ng.nd.fromNested([-1.5])) // [-2] */
 export function floor(x: NDArray): NDArray {
   return unaryImpl("floor", x);
 }
-/** Ceiling ⌈x⌉; int32 unchanged, bool gives int32. @example ceil(fromNested([-1.5])) // [-1] */
+/** Ceiling ⌈x⌉; int32 unchanged, bool gives int32. @example ng.nd.ceil(ng.nd.fromNested([-1.5])) // [-1] */
 export function ceil(x: NDArray): NDArray {
   return unaryImpl("ceil", x);
 }
 /**
  * Round to nearest, ties to even (NumPy semantics); int32 unchanged, bool gives int32.
- * @example round(fromNested([0.5, 1.5, 2.5, -2.5])) // [0, 2, 2, -2]
+ * @example ng.nd.round(ng.nd.fromNested([0.5, 1.5, 2.5, -2.5])) // [0, 2, 2, -2]
  */
 export function round(x: NDArray): NDArray {
   return unaryImpl("round", x);
 }
 /**
  * Error function erf(x) = 2/√π ∫₀ˣ e^{−t²} dt, accurate to ~1e-16 relative in float64.
- * @example erf(fromNested([0, 1], "float64")) // [0, 0.8427007929497149]
+ * @example ng.nd.erf(ng.nd.fromNested([0, 1], "float64")) // [0, 0.8427007929497149]
  */
 export function erf(x: NDArray): NDArray {
   return unaryImpl("erf", x);
@@ -522,6 +523,7 @@ export type BinaryOp = (typeof BINARY_OPS)[number];
  * Result dtype of a binary op: promoteTypes(a, b), except that div and atan2 of
  * int32/bool give float32 and bool∘bool arithmetic gives int32 (maximum/minimum of two
  * bools stay bool).
+ * @example ng.nd.binaryResultDType("div", "int32", "int32") // "float32"
  */
 export function binaryResultDType(op: BinaryOp, a: DType, b: DType): DType {
   const p = promoteTypes(a, b);
@@ -625,7 +627,7 @@ function binaryImpl(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
 /**
  * Applies the binary op named `op` elementwise with NumPy broadcasting; the result dtype
  * is `binaryResultDType(op, a.dtype, b.dtype)`.
- * @example binary("add", fromNested([[1], [2]]), fromNested([10, 20])) // [[11, 21], [12, 22]]
+ * @example ng.nd.binary("add", ng.nd.fromNested([[1], [2]]), ng.nd.fromNested([10, 20])) // [[11, 21], [12, 22]]
  */
 export function binary(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
   return binaryImpl(checkOp(op, BINARY_OPS, "binary"), a, b);
@@ -633,22 +635,22 @@ export function binary(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
 
 /**
  * a + b with broadcasting; int32 wraps like C.
- * @example add(fromNested([1, 2]), fromNested(10)) // [11, 12]
+ * @example ng.nd.add(ng.nd.fromNested([1, 2]), ng.nd.fromNested(10)) // [11, 12]
  */
 export function add(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("add", a, b);
 }
-/** a − b with broadcasting; int32 wraps like C. @example sub(fromNested([3]), fromNested([1])) // [2] */
+/** a − b with broadcasting; int32 wraps like C. @example ng.nd.sub(ng.nd.fromNested([3]), ng.nd.fromNested([1])) // [2] */
 export function sub(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("sub", a, b);
 }
-/** a · b with broadcasting; int32 wraps like C (Math.imul). @example mul(fromNested([3]), fromNested([2])) // [6] */
+/** a · b with broadcasting; int32 wraps like C (Math.imul). @example ng.nd.mul(ng.nd.fromNested([3]), ng.nd.fromNested([2])) // [6] */
 export function mul(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("mul", a, b);
 }
 /**
  * True division a / b with broadcasting; int32/bool operands give float32.
- * @example div(fromNested([1], "int32"), fromNested([2], "int32")) // float32 [0.5]
+ * @example ng.nd.div(ng.nd.fromNested([1], "int32"), ng.nd.fromNested([2], "int32")) // float32 [0.5]
  */
 export function div(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("div", a, b);
@@ -656,27 +658,27 @@ export function div(a: NDArray, b: NDArray): NDArray {
 /**
  * Power aᵇ with broadcasting (C pow semantics for floats). For int32 results a negative
  * exponent throws a RangeError (as NumPy does); positive powers wrap like C.
- * @example pow(fromNested([2, 3], "int32"), fromNested(2, "int32")) // int32 [4, 9]
+ * @example ng.nd.pow(ng.nd.fromNested([2, 3], "int32"), ng.nd.fromNested(2, "int32")) // int32 [4, 9]
  */
 export function pow(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("pow", a, b);
 }
-/** Elementwise maximum; NaN in either operand gives NaN. @example maximum(fromNested([1, 5]), fromNested([3])) // [3, 5] */
+/** Elementwise maximum; NaN in either operand gives NaN. @example ng.nd.maximum(ng.nd.fromNested([1, 5]), ng.nd.fromNested([3])) // [3, 5] */
 export function maximum(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("maximum", a, b);
 }
-/** Elementwise minimum; NaN in either operand gives NaN. @example minimum(fromNested([1, 5]), fromNested([3])) // [1, 3] */
+/** Elementwise minimum; NaN in either operand gives NaN. @example ng.nd.minimum(ng.nd.fromNested([1, 5]), ng.nd.fromNested([3])) // [1, 3] */
 export function minimum(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("minimum", a, b);
 }
-/** Two-argument arctangent atan2(a, b) = angle of (b, a); int32/bool give float32. @example atan2(fromNested([1]), fromNested([1])) // [0.7853982] */
+/** Two-argument arctangent atan2(a, b) = angle of (b, a); int32/bool give float32. @example ng.nd.atan2(ng.nd.fromNested([1]), ng.nd.fromNested([1])) // [0.7853982] */
 export function atan2(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("atan2", a, b);
 }
 /**
  * Floored modulo a − ⌊a/b⌋·b: the result has the sign of the divisor (NumPy/Python `%`).
  * Floats: b = 0 gives NaN. int32: b = 0 gives 0 (NumPy's value, without its warning).
- * @example mod(fromNested([-7, 7], "int32"), fromNested(3, "int32")) // [2, 1]
+ * @example ng.nd.mod(ng.nd.fromNested([-7, 7], "int32"), ng.nd.fromNested(3, "int32")) // [2, 1]
  */
 export function mod(a: NDArray, b: NDArray): NDArray {
   return binaryImpl("mod", a, b);
@@ -738,46 +740,49 @@ function compareImpl(op: CompareOp, a: NDArray, b: NDArray): NDArray {
 /**
  * Compares `a` and `b` elementwise (values compared as doubles, IEEE semantics: NaN is
  * unequal to everything) with broadcasting; the result is bool.
- * @example compare("less", fromNested([1, 3]), fromNested(2)) // [true, false]
+ * @example ng.nd.compare("less", ng.nd.fromNested([1, 3]), ng.nd.fromNested(2)) // [true, false]
  */
 export function compare(op: CompareOp, a: NDArray, b: NDArray): NDArray {
   return compareImpl(checkOp(op, COMPARE_OPS, "compare"), a, b);
 }
-/** a == b → bool, with broadcasting. @example equal(fromNested([1, 2]), fromNested(2)) // [false, true] */
+/** a == b → bool, with broadcasting. @example ng.nd.equal(ng.nd.fromNested([1, 2]), ng.nd.fromNested(2)) // [false, true] */
 export function equal(a: NDArray, b: NDArray): NDArray {
   return compareImpl("equal", a, b);
 }
-/** a != b → bool (true where either is NaN), with broadcasting. */
+/**
+ * a != b → bool (true where either is NaN), with broadcasting.
+ * @example ng.nd.notEqual(ng.nd.fromNested([1, 2]), ng.nd.fromNested(2)) // [true, false]
+ */
 export function notEqual(a: NDArray, b: NDArray): NDArray {
   return compareImpl("notEqual", a, b);
 }
-/** a < b → bool, with broadcasting. */
+/** a < b → bool, with broadcasting. @example ng.nd.less(ng.nd.fromNested([1, 3]), ng.nd.fromNested(2)) // [true, false] */
 export function less(a: NDArray, b: NDArray): NDArray {
   return compareImpl("less", a, b);
 }
-/** a ≤ b → bool, with broadcasting. */
+/** a ≤ b → bool, with broadcasting. @example ng.nd.lessEqual(ng.nd.fromNested([2, 3]), ng.nd.fromNested(2)) // [true, false] */
 export function lessEqual(a: NDArray, b: NDArray): NDArray {
   return compareImpl("lessEqual", a, b);
 }
-/** a > b → bool, with broadcasting. */
+/** a > b → bool, with broadcasting. @example ng.nd.greater(ng.nd.fromNested([1, 3]), ng.nd.fromNested(2)) // [false, true] */
 export function greater(a: NDArray, b: NDArray): NDArray {
   return compareImpl("greater", a, b);
 }
-/** a ≥ b → bool, with broadcasting. */
+/** a ≥ b → bool, with broadcasting. @example ng.nd.greaterEqual(ng.nd.fromNested([1, 2]), ng.nd.fromNested(2)) // [false, true] */
 export function greaterEqual(a: NDArray, b: NDArray): NDArray {
   return compareImpl("greaterEqual", a, b);
 }
-/** Alias of `equal`. */
+/** Alias of `equal`. @example ng.nd.eq(ng.nd.fromNested([1, 2]), ng.nd.fromNested(2)) // [false, true] */
 export const eq = equal;
-/** Alias of `notEqual`. */
+/** Alias of `notEqual`. @example ng.nd.ne(ng.nd.fromNested([1, 2]), ng.nd.fromNested(2)) // [true, false] */
 export const ne = notEqual;
-/** Alias of `less`. */
+/** Alias of `less`. @example ng.nd.lt(ng.nd.fromNested([1, 3]), ng.nd.fromNested(2)) // [true, false] */
 export const lt = less;
-/** Alias of `lessEqual`. */
+/** Alias of `lessEqual`. @example ng.nd.le(ng.nd.fromNested([2, 3]), ng.nd.fromNested(2)) // [true, false] */
 export const le = lessEqual;
-/** Alias of `greater`. */
+/** Alias of `greater`. @example ng.nd.gt(ng.nd.fromNested([1, 3]), ng.nd.fromNested(2)) // [false, true] */
 export const gt = greater;
-/** Alias of `greaterEqual`. */
+/** Alias of `greaterEqual`. @example ng.nd.ge(ng.nd.fromNested([1, 2]), ng.nd.fromNested(2)) // [false, true] */
 export const ge = greaterEqual;
 
 function logicalBinary(op: "logicalAnd" | "logicalOr", a: NDArray, b: NDArray): NDArray {
@@ -803,16 +808,22 @@ function logicalBinary(op: "logicalAnd" | "logicalOr", a: NDArray, b: NDArray): 
 
 /**
  * Logical AND of any dtypes (nonzero, including NaN, is true) with broadcasting → bool.
- * @example logicalAnd(fromNested([0, 1, 2]), fromNested(1)) // [false, true, true]
+ * @example ng.nd.logicalAnd(ng.nd.fromNested([0, 1, 2]), ng.nd.fromNested(1)) // [false, true, true]
  */
 export function logicalAnd(a: NDArray, b: NDArray): NDArray {
   return logicalBinary("logicalAnd", a, b);
 }
-/** Logical OR of any dtypes (nonzero is true) with broadcasting → bool. */
+/**
+ * Logical OR of any dtypes (nonzero is true) with broadcasting → bool.
+ * @example ng.nd.logicalOr(ng.nd.fromNested([0, 2]), ng.nd.fromNested(0)) // [false, true]
+ */
 export function logicalOr(a: NDArray, b: NDArray): NDArray {
   return logicalBinary("logicalOr", a, b);
 }
-/** Logical NOT of any dtype (zero → true, nonzero/NaN → false) → bool. */
+/**
+ * Logical NOT of any dtype (zero → true, nonzero/NaN → false) → bool.
+ * @example ng.nd.logicalNot(ng.nd.fromNested([0, 2])) // [true, false]
+ */
 export function logicalNot(x: NDArray): NDArray {
   checkArray(x, "x", "logicalNot");
   const out = allocate("bool", x.size);
@@ -835,7 +846,7 @@ export function logicalNot(x: NDArray): NDArray {
 /**
  * Selects `a` where `cond` is nonzero (NaN counts as true) and `b` elsewhere; all three
  * broadcast together. The result dtype is promoteTypes(a, b).
- * @example where(fromNested([true, false]), fromNested([1, 2]), fromNested(0)) // [1, 0]
+ * @example ng.nd.where(ng.nd.fromNested([true, false]), ng.nd.fromNested([1, 2]), ng.nd.fromNested(0)) // [1, 0]
  */
 export function where(cond: NDArray, a: NDArray, b: NDArray): NDArray {
   checkArray(cond, "cond", "where");
@@ -876,7 +887,7 @@ function castError(v: number, index: number): RangeError {
  * the int32 range throws a RangeError naming the value and its flat (row-major) index.
  * To bool: nonzero (NaN included) → true. Float64 → float32 rounds to nearest. Casting
  * to the same dtype returns `x` itself (arrays are immutable).
- * @example cast(fromNested([1.7, -1.7]), "int32") // int32 [1, -1]
+ * @example ng.nd.cast(ng.nd.fromNested([1.7, -1.7]), "int32") // int32 [1, -1]
  */
 export function cast(x: NDArray, dtype: DType): NDArray {
   checkArray(x, "x", "cast");

@@ -34,7 +34,7 @@ const WASM_THRESHOLD = 8 * 8 * 8;
  * vector, and the promoted dimension is removed from the result. The result dtype is
  * promoteTypes(a.dtype, b.dtype), except bool @ bool, which gives int32. Float results are
  * accumulated in float64; int32 results wrap modulo 2^32.
- * @example matmul(fromNested([[1, 2], [3, 4]]), fromNested([5, 6])) // [17, 39]
+ * @example ng.nd.matmul(ng.nd.fromNested([[1, 2], [3, 4]]), ng.nd.fromNested([5, 6])) // [17, 39]
  */
 export function matmul(a: NDArray, b: NDArray): NDArray {
   checkArray(a, "a");
@@ -128,7 +128,7 @@ function batchOffsets(
 /**
  * Result shape of `matmul` for operands of shapes `aShape` and `bShape` (NumPy rules);
  * throws the same errors as `matmul`.
- * @example matmulShape([2, 1, 3, 4], [5, 4, 6]) // [2, 5, 3, 6]
+ * @example ng.nd.matmulShape([2, 1, 3, 4], [5, 4, 6]) // [2, 5, 3, 6]
  */
 export function matmulShape(aShape: Shape, bShape: Shape): number[] {
   if (aShape.length === 0 || bShape.length === 0) {
@@ -166,7 +166,10 @@ export function matmulShape(aShape: Shape, bShape: Shape): number[] {
   return batch;
 }
 
-/** Result dtype of `matmul`: promoteTypes, with bool @ bool giving int32. */
+/**
+ * Result dtype of `matmul`: promoteTypes, with bool @ bool giving int32.
+ * @example ng.nd.matmulDType("bool", "bool") // "int32"
+ */
 export function matmulDType(a: DType, b: DType): DType {
   const t = promoteTypes(a, b);
   return t === "bool" ? "int32" : t;
@@ -175,7 +178,7 @@ export function matmulDType(a: DType, b: DType): DType {
 /**
  * Floating-point operations of `matmul(a, b)` counted as 2·m·n·k per batch element
  * (one multiply and one add per term), for benchmarks.
- * @example matmulFlops([64, 64], [64, 64]) // 524288
+ * @example ng.nd.matmulFlops([64, 64], [64, 64]) // 524288
  */
 export function matmulFlops(aShape: Shape, bShape: Shape): number {
   const out = matmulShape(aShape, bShape);

@@ -9,6 +9,7 @@
  */
 import {
   allocate,
+  checkAllocation,
   checkDType,
   isFloat,
   promoteTypes,
@@ -28,6 +29,7 @@ import {
   sizeOf,
   advance,
 } from "../shape.js";
+import { formatValue } from "../../util/check.js";
 
 /** One axis of a `slice`: Python slice semantics (`start:stop:step`). */
 export interface SliceSpec {
@@ -119,7 +121,7 @@ function axisList(
   for (const a of out) {
     if (seen.has(a)) {
       throw new RangeError(
-        `${op}: ${arg}: axis ${a} appears more than once in ${JSON.stringify(list)}`,
+        `${op}: ${arg}: axis ${a} appears more than once in ${formatValue(list)}`,
       );
     }
     seen.add(a);
@@ -196,7 +198,7 @@ function reshapeStrides(
 /**
  * Gives `x` a new shape with the same row-major elements. One entry may be -1 (inferred).
  * A view when strides can express it (always for contiguous `x`), otherwise a copy.
- * @example reshape(arange(6), [2, -1]).shape // [2, 3]
+ * @example ng.nd.reshape(ng.nd.arange(6), [2, -1]).shape // [2, 3]
  */
 export function reshape(x: NDArray, shape: readonly number[]): NDArray {
   checkArray(x, "reshape", "x");
@@ -209,13 +211,13 @@ export function reshape(x: NDArray, shape: readonly number[]): NDArray {
     const d = shape[i];
     if (typeof d !== "number" || !Number.isInteger(d) || d < -1) {
       throw new RangeError(
-        `reshape: shape[${i}]: expected a non-negative integer or -1, got ${String(d)} in ${JSON.stringify(shape)}`,
+        `reshape: shape[${i}]: expected a non-negative integer or -1, got ${formatValue(d)} in ${formatValue(shape)}`,
       );
     }
     if (d === -1) {
       if (inferAt >= 0) {
         throw new RangeError(
-          `reshape: shape: only one dimension may be -1, got ${JSON.stringify(shape)}`,
+          `reshape: shape: only one dimension may be -1, got ${formatValue(shape)}`,
         );
       }
       inferAt = i;
@@ -225,7 +227,7 @@ export function reshape(x: NDArray, shape: readonly number[]): NDArray {
   if (inferAt >= 0) {
     if (known === 0 || x.size % known !== 0) {
       throw new RangeError(
-        `reshape: cannot infer the -1 in ${JSON.stringify(shape)} for an array of shape ` +
+        `reshape: cannot infer the -1 in ${formatValue(shape)} for an array of shape ` +
           `${formatShape(x.shape)} (${x.size} elements)` +
           (known === 0 ? ": the other dimensions have size 0, so it is ambiguous" : ""),
       );
@@ -259,7 +261,7 @@ function transposeImpl(x: NDArray, perm: readonly number[] | undefined, op: stri
     if (perm.length !== n) {
       throw new RangeError(
         `${op}: perm: expected a permutation of ${n} axes for shape ${formatShape(x.shape)}, ` +
-          `got ${JSON.stringify(perm)} (${perm.length} axes)`,
+          `got ${formatValue(perm)} (${perm.length} axes)`,
       );
     }
     p = axisList(perm, n, op, "perm");
@@ -271,18 +273,21 @@ function transposeImpl(x: NDArray, perm: readonly number[] | undefined, op: stri
 
 /**
  * Permutes the axes: out.shape[i] = x.shape[perm[i]] (O(1) view). Default reverses them.
- * @example transpose(zeros([2, 3, 4]), [2, 0, 1]).shape // [4, 2, 3]
+ * @example ng.nd.transpose(ng.nd.zeros([2, 3, 4]), [2, 0, 1]).shape // [4, 2, 3]
  */
 export function transpose(x: NDArray, perm?: readonly number[]): NDArray {
   return transposeImpl(x, perm, "transpose");
 }
 
-/** Alias of `transpose`: out.shape[i] = x.shape[perm[i]]. */
+/**
+ * Alias of `transpose`: out.shape[i] = x.shape[perm[i]].
+ * @example ng.nd.permute(ng.nd.zeros([2, 3, 4]), [2, 0, 1]).shape // [4, 2, 3]
+ */
 export function permute(x: NDArray, perm?: readonly number[]): NDArray {
   return transposeImpl(x, perm, "permute");
 }
 
-/** Exchanges axes `a` and `b` (O(1) view). */
+/** Exchanges axes `a` and `b` (O(1) view). @example ng.nd.swapAxes(ng.nd.zeros([2, 3]), 0, 1).shape // [3, 2] */
 export function swapAxes(x: NDArray, a: number, b: number): NDArray {
   checkArray(x, "swapAxes", "x");
   const i = normalizeAxis(a, x.ndim, "swapAxes: a");
@@ -296,7 +301,7 @@ export function swapAxes(x: NDArray, a: number, b: number): NDArray {
 /**
  * Moves axes `source` to positions `destination`, the others keep their order (NumPy
  * moveaxis; O(1) view).
- * @example moveAxis(zeros([2, 3, 4]), 0, -1).shape // [3, 4, 2]
+ * @example ng.nd.moveAxis(ng.nd.zeros([2, 3, 4]), 0, -1).shape // [3, 4, 2]
  */
 export function moveAxis(
   x: NDArray,
@@ -309,7 +314,7 @@ export function moveAxis(
   if (src.length !== dst.length) {
     throw new RangeError(
       `moveAxis: source and destination must have the same number of axes, got ` +
-        `${JSON.stringify(source)} and ${JSON.stringify(destination)}`,
+        `${formatValue(source)} and ${formatValue(destination)}`,
     );
   }
   const rest: number[] = [];
@@ -323,7 +328,7 @@ export function moveAxis(
 
 /**
  * Broadcasts `x` to `shape` by NumPy rules: a stride-0 view, no copy.
- * @example broadcastTo(ones([3, 1]), [2, 3, 4]).shape // [2, 3, 4]
+ * @example ng.nd.broadcastTo(ng.nd.ones([3, 1]), [2, 3, 4]).shape // [2, 3, 4]
  */
 export function broadcastTo(x: NDArray, shape: readonly number[]): NDArray {
   checkArray(x, "broadcastTo", "x");
@@ -337,7 +342,9 @@ export function broadcastTo(x: NDArray, shape: readonly number[]): NDArray {
  * number picks one index and drops the axis; null/undefined takes the axis whole; a
  * SliceSpec `{start, stop, step}` slices like Python (negative start/stop count from the
  * end and are clamped; step may be negative, not 0). O(1) strided view.
- * @example slice(x, [1, { start: -1, step: -1 }]) // x[1, ::-1] in NumPy notation
+ * @example
+ * const x = ng.nd.fromNested([[1, 2, 3], [4, 5, 6]]);
+ * ng.nd.slice(x, [1, { start: -1, step: -1 }]).toArray() // [6, 5, 4], x[1, ::-1] in NumPy
  */
 export function slice(
   x: NDArray,
@@ -415,7 +422,7 @@ export function slice(
 
 /**
  * Reverses the order of elements along `axes` (undefined = all axes): a negative-stride view.
- * @example flip(arange(3)).toArray() // [2, 1, 0]
+ * @example ng.nd.flip(ng.nd.arange(3)).toArray() // [2, 1, 0]
  */
 export function flip(x: NDArray, axes?: number | readonly number[]): NDArray {
   checkArray(x, "flip", "x");
@@ -431,7 +438,10 @@ export function flip(x: NDArray, axes?: number | readonly number[]): NDArray {
   return x.view(x.shape, strides, offset);
 }
 
-/** Removes axes of size 1: the listed `axes` (each must have size 1) or all of them. */
+/**
+ * Removes axes of size 1: the listed `axes` (each must have size 1) or all of them.
+ * @example ng.nd.squeeze(ng.nd.zeros([2, 1, 3, 1]), 1).shape // [2, 3, 1]
+ */
 export function squeeze(x: NDArray, axes?: number | readonly number[]): NDArray {
   checkArray(x, "squeeze", "x");
   let drop: number[];
@@ -461,7 +471,7 @@ export function squeeze(x: NDArray, axes?: number | readonly number[]): NDArray 
 
 /**
  * Inserts axes of size 1 at `axis` (positions in the result; negative counts from its end).
- * @example expandDims(zeros([2, 3]), -1).shape // [2, 3, 1]
+ * @example ng.nd.expandDims(ng.nd.zeros([2, 3]), -1).shape // [2, 3, 1]
  */
 export function expandDims(x: NDArray, axis: number | readonly number[]): NDArray {
   checkArray(x, "expandDims", "x");
@@ -491,7 +501,7 @@ export function expandDims(x: NDArray, axis: number | readonly number[]): NDArra
 /**
  * Joins arrays along an existing `axis`; all other dimensions must match. The dtype is the
  * promotion of all input dtypes.
- * @example concatenate([zeros([2, 3]), ones([1, 3])]).shape // [3, 3]
+ * @example ng.nd.concatenate([ng.nd.zeros([2, 3]), ng.nd.ones([1, 3])]).shape // [3, 3]
  */
 export function concatenate(xs: readonly NDArray[], axis = 0): NDArray {
   return concatImpl(xs, axis, "concatenate");
@@ -551,7 +561,7 @@ function concatImpl(xs: readonly NDArray[], axis: number, op: string): NDArray {
 
 /**
  * Joins arrays of one shape along a new `axis` (position in the result).
- * @example stack([zeros([3]), ones([3])], 1).shape // [3, 2]
+ * @example ng.nd.stack([ng.nd.zeros([3]), ng.nd.ones([3])], 1).shape // [3, 2]
  */
 export function stack(xs: readonly NDArray[], axis = 0): NDArray {
   if (!Array.isArray(xs)) {
@@ -579,7 +589,7 @@ export function stack(xs: readonly NDArray[], axis = 0): NDArray {
 /**
  * Constant padding: widths[d] = [before, after] elements of `value` around axis d (a single
  * number pads every side of every axis by that much).
- * @example pad(ones([2]), [[1, 2]]).toArray() // [0, 1, 1, 0, 0]
+ * @example ng.nd.pad(ng.nd.ones([2]), [[1, 2]]).toArray() // [0, 1, 1, 0, 0]
  */
 export function pad(
   x: NDArray,
@@ -644,7 +654,7 @@ export function pad(
  * Gathers along `axis` like numpy.take: out[..., j..., ...] = x[..., indices[j...], ...],
  * out.shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]. `axis` undefined gathers
  * from the flattened array. Indices are int32; negative ones count from the end.
- * @example take(arange(5), fromNested([4, -1, 0], "int32")).toArray() // [4, 4, 0]
+ * @example ng.nd.take(ng.nd.arange(5), ng.nd.fromNested([4, -1, 0], "int32")).toArray() // [4, 4, 0]
  */
 export function take(x: NDArray, indices: NDArray, axis?: number): NDArray {
   checkArray(x, "take", "x");
@@ -698,7 +708,7 @@ function takeImpl(
  * Adjoint of `take`: an array of `inputShape` (dtype of `updates`, zero elsewhere) with
  * out[..., indices[j], ...] += updates[..., j, ...]; duplicate indices accumulate.
  * `axis` undefined is the adjoint of the flattened `take`.
- * @example takeTranspose(ones([3]), fromNested([0, 2, 0], "int32"), 0, [3]).toArray() // [2, 0, 1]
+ * @example ng.nd.takeTranspose(ng.nd.ones([3]), ng.nd.fromNested([0, 2, 0], "int32"), 0, [3]).toArray() // [2, 0, 1]
  */
 export function takeTranspose(
   updates: NDArray,
@@ -781,7 +791,9 @@ function alongAxisShape(
 /**
  * numpy.take_along_axis: out[i.., j, k..] = x[i.., indices[i.., j, k..], k..], where the
  * non-axis dimensions of `x` and `indices` broadcast. Indices are int32 (negative wrap).
- * @example takeAlongAxis(logits, labels2d, 1) // picks logits[b, labels[b, 0]] per row
+ * @example
+ * const logits = ng.nd.fromNested([[1, 2, 3], [4, 5, 6]]);
+ * ng.nd.takeAlongAxis(logits, ng.nd.fromNested([[2], [0]], "int32"), 1).toArray() // [[3], [4]]
  */
 export function takeAlongAxis(x: NDArray, indices: NDArray, axis: number): NDArray {
   checkArray(x, "takeAlongAxis", "x");
@@ -828,6 +840,9 @@ export function takeAlongAxis(x: NDArray, indices: NDArray, axis: number): NDArr
  * Adjoint of `takeAlongAxis`: an array of `inputShape` (zero elsewhere) with
  * out[i.., indices[i.., j, k..], k..] += updates[i.., j, k..]; duplicates and broadcast
  * dimensions of the input accumulate.
+ * @example
+ * const idx = ng.nd.fromNested([[0], [0]], "int32");
+ * ng.nd.takeAlongAxisTranspose(ng.nd.ones([2, 1]), idx, 1, [2, 3]).toArray() // [[1, 0, 0], [1, 0, 0]]
  */
 export function takeAlongAxisTranspose(
   updates: NDArray,
@@ -891,7 +906,7 @@ export function takeAlongAxisTranspose(
 /**
  * An array of `shape` filled with `value` (int32 requires an exact int32 value; bool
  * stores value !== 0).
- * @example full([2, 2], 7, "int32").toArray() // [[7, 7], [7, 7]]
+ * @example ng.nd.full([2, 2], 7, "int32").toArray() // [[7, 7], [7, 7]]
  */
 export function full(
   shape: readonly number[] | number,
@@ -901,22 +916,28 @@ export function full(
   const s = toShape(shape, "full");
   const dt = checkDType(dtype, "full: dtype");
   const v = storedValue(value, dt, "full", "value");
+  checkAllocation("full", s, dt);
   const out = allocate(dt, sizeOf(s));
   if (v !== 0) out.fill(v);
   return new NDArray(out, s);
 }
 
-/** An array of `shape` filled with 0 (false for bool). */
+/**
+ * An array of `shape` filled with 0 (false for bool).
+ * @example ng.nd.zeros([2, 3], "int32").shape // [2, 3]
+ */
 export function zeros(shape: readonly number[] | number, dtype: DType = "float32"): NDArray {
   const s = toShape(shape, "zeros");
   const dt = checkDType(dtype, "zeros: dtype");
+  checkAllocation("zeros", s, dt);
   return new NDArray(allocate(dt, sizeOf(s)), s);
 }
 
-/** An array of `shape` filled with 1 (true for bool). */
+/** An array of `shape` filled with 1 (true for bool). @example ng.nd.ones(2).toArray() // [1, 1] */
 export function ones(shape: readonly number[] | number, dtype: DType = "float32"): NDArray {
   const s = toShape(shape, "ones");
   const dt = checkDType(dtype, "ones: dtype");
+  checkAllocation("ones", s, dt);
   return full(s, 1, dt);
 }
 
@@ -924,7 +945,7 @@ export function ones(shape: readonly number[] | number, dtype: DType = "float32"
  * Evenly spaced values start, start+step, ... below `stop` (NumPy arange: one argument is
  * `stop`; length ceil((stop - start) / step)). Default dtype float32; int32 needs integer
  * start and step.
- * @example arange(1, 7, 2).toArray() // [1, 3, 5]
+ * @example ng.nd.arange(1, 7, 2).toArray() // [1, 3, 5]
  */
 export function arange(start: number, stop?: number, step = 1, dtype: DType = "float32"): NDArray {
   let a = checkFinite(start, "arange", "start");
@@ -950,6 +971,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
       throw new RangeError(`arange: values from ${a} to ${last} do not fit in int32`);
     }
   }
+  checkAllocation("arange", [len], dt);
   const out = allocate(dt, len);
   for (let i = 0; i < len; i++) out[i] = a + i * st;
   return new NDArray(out, [len]);
@@ -958,7 +980,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
 /**
  * `num` evenly spaced values from `start` to `stop`, both included (the last one is exactly
  * `stop`). dtype must be float32 or float64.
- * @example linspace(0, 1, 5).toArray() // [0, 0.25, 0.5, 0.75, 1]
+ * @example ng.nd.linspace(0, 1, 5).toArray() // [0, 0.25, 0.5, 0.75, 1]
  */
 export function linspace(
   start: number,
@@ -973,6 +995,7 @@ export function linspace(
   if (!isFloat(dt)) {
     throw new TypeError(`linspace: dtype: expected float32 or float64, got ${dt}`);
   }
+  checkAllocation("linspace", [n], dt);
   const out = allocate(dt, n);
   if (n === 1) out[0] = a;
   else if (n > 1) {
@@ -985,13 +1008,14 @@ export function linspace(
 
 /**
  * An n×m matrix with ones on diagonal k (k > 0 above the main diagonal, k < 0 below).
- * @example eye(2, 3, 1).toArray() // [[0, 1, 0], [0, 0, 1]]
+ * @example ng.nd.eye(2, 3, 1).toArray() // [[0, 1, 0], [0, 0, 1]]
  */
 export function eye(n: number, m?: number, k = 0, dtype: DType = "float32"): NDArray {
   const rows = checkInt(n, "eye", "n", 0);
   const cols = m === undefined || m === null ? rows : checkInt(m, "eye", "m", 0);
   const diag = checkInt(k, "eye", "k");
   const dt = checkDType(dtype, "eye: dtype");
+  checkAllocation("eye", [rows, cols], dt);
   const out = allocate(dt, rows * cols);
   for (let i = Math.max(0, -diag); i < rows && i + diag < cols; i++) out[i * cols + i + diag] = 1;
   return new NDArray(out, [rows, cols]);

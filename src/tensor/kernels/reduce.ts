@@ -35,28 +35,28 @@ const MIN = 5;
 const IDENTITY = [0, 0, 1, 1, -Infinity, Infinity];
 
 /** Sums `x` over `axis` (all axes by default): bool/int32 give int32 (wrapping), floats keep their dtype (float32 accumulates in float64). An empty reduction gives 0.
- * @example sum(fromNested([[1, 2], [3, 4]]), 0) // [4, 6]
+ * @example ng.nd.sum(ng.nd.fromNested([[1, 2], [3, 4]]), 0) // [4, 6]
  */
 export function sum(x: NDArray, axis?: AxisArg, keepdims = false): NDArray {
   return reduce("sum", x, axis, keepdims);
 }
 
 /** Product of `x` over `axis` (all axes by default); dtypes as for `sum`; an empty reduction gives 1.
- * @example prod(fromNested([[1, 2], [3, 4]]), 1) // [2, 12]
+ * @example ng.nd.prod(ng.nd.fromNested([[1, 2], [3, 4]]), 1) // [2, 12]
  */
 export function prod(x: NDArray, axis?: AxisArg, keepdims = false): NDArray {
   return reduce("prod", x, axis, keepdims);
 }
 
 /** Maximum of `x` over `axis` (all axes by default); keeps the dtype, propagates NaN, throws on an empty reduction.
- * @example max(fromNested([[1, 5], [3, 4]]), 0) // [3, 5]
+ * @example ng.nd.max(ng.nd.fromNested([[1, 5], [3, 4]]), 0) // [3, 5]
  */
 export function max(x: NDArray, axis?: AxisArg, keepdims = false): NDArray {
   return reduce("max", x, axis, keepdims);
 }
 
 /** Minimum of `x` over `axis` (all axes by default); keeps the dtype, propagates NaN, throws on an empty reduction.
- * @example min(fromNested([[1, 5], [3, 4]]), 1) // [1, 3]
+ * @example ng.nd.min(ng.nd.fromNested([[1, 5], [3, 4]]), 1) // [1, 3]
  */
 export function min(x: NDArray, axis?: AxisArg, keepdims = false): NDArray {
   return reduce("min", x, axis, keepdims);
@@ -66,7 +66,7 @@ export function min(x: NDArray, axis?: AxisArg, keepdims = false): NDArray {
  * Applies the value reduction `op` ("sum" | "prod" | "max" | "min") over `axis`
  * (undefined/null = all axes; negative axes count from the end). With `keepdims` the
  * reduced axes stay as size 1, so the result broadcasts against `x`.
- * @example reduce("sum", x, [0, 2], true) // shape [1, x.shape[1], 1]
+ * @example ng.nd.reduce("sum", ng.nd.ones([2, 3, 4]), [0, 2], true).shape // [1, 3, 1]
  */
 export function reduce(op: ReduceOp, x: NDArray, axis?: AxisArg, keepdims = false): NDArray {
   if (!(REDUCE_OPS as readonly string[]).includes(op)) {
@@ -112,14 +112,14 @@ export function reduce(op: ReduceOp, x: NDArray, axis?: AxisArg, keepdims = fals
 }
 
 /** Index of the maximum along `axis` (over the flattened array when `axis` is undefined/null) as int32; the first occurrence wins ties, and the first NaN counts as the maximum (NumPy).
- * @example argmax(fromNested([[1, 5], [7, 4]]), 1) // [1, 0]
+ * @example ng.nd.argmax(ng.nd.fromNested([[1, 5], [7, 4]]), 1) // [1, 0]
  */
 export function argmax(x: NDArray, axis?: number | null, keepdims = false): NDArray {
   return argReduce("argmax", x, axis, keepdims);
 }
 
 /** Index of the minimum along `axis` (over the flattened array when `axis` is undefined/null) as int32; the first occurrence wins ties, and the first NaN counts as the minimum (NumPy).
- * @example argmin(fromNested([[1, 5], [7, 4]]), 0) // [0, 1]
+ * @example ng.nd.argmin(ng.nd.fromNested([[1, 5], [7, 4]]), 0) // [0, 1]
  */
 export function argmin(x: NDArray, axis?: number | null, keepdims = false): NDArray {
   return argReduce("argmin", x, axis, keepdims);
