@@ -11,6 +11,7 @@ export default tseslint.config(
       "web/dist/**",
       "out/**",
       "test/.doctest/**",
+      "test/.doctest-api/**",
     ],
   },
   js.configs.recommended,

@@ -1,5 +1,5 @@
 /**
- * `ng.di` benchmark (issue 7; DESIGN.md §6.4): prepared vs unprepared operators, and
+ * `ng.di` benchmark: prepared vs unprepared operators, and
  * sparse vs dense Hessians, measured side by side in one process.
  *
  * - gradient (W0: grad of the MLP loss wrt all parameters) and hvp (W4: H·v of the same

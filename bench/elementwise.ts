@@ -1,5 +1,5 @@
 /**
- * Elementwise and reduction throughput (DESIGN.md §6.1, §6.4) in GB/s = (bytes read +
+ * Elementwise and reduction throughput in GB/s = (bytes read +
  * bytes written) / median time: nestgrad kernels vs a plain Float32Array loop vs the tfjs
  * CPU backend (timed with dataSync()). All arrays are float32 and contiguous.
  */

@@ -1,5 +1,5 @@
 /**
- * A flop counter for staged programs (DESIGN.md §6.4): walks the equations of an IR (e.g.
+ * A flop counter for staged programs: walks the equations of an IR (e.g.
  * the optimised program `jitted.lower(...args).optimized`) and counts 2·m·n·k per
  * (batched) matmul, 2 · output size · kernel window · input channels per group for the
  * convolution family, nothing for data movement (reshape, transpose, broadcast, slices,

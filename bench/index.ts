@@ -1,8 +1,9 @@
 /**
- * The benchmark suite (DESIGN.md §6.4): `npm run bench` (or `npm run bench -- --quick`)
+ * The benchmark suite: `npm run bench` (or `npm run bench -- --quick`)
  * measures nestgrad side by side with plain-JS loops and the tfjs CPU backend in one run
  * and prints tables of throughput and ratios, then runs the AD section (bench/ad.ts:
- * nested-derivative workloads against tfjs and jax-js, written to bench/results/latest.md),
+ * nested-derivative workloads, operators and training steps, nestgrad eager and under
+ * ng.jit against tfjs and jax-js, written to bench/results/latest.md),
  * the nested-switching strategies (bench/nested.ts) and the per-sample operators
  * (bench/operators.ts) and ng.di (bench/di.ts), each also writing its table under
  * bench/results/.

@@ -1,5 +1,5 @@
 /**
- * Matmul benchmark (DESIGN.md §6.1, §6.4): GFLOP/s of square n×n products for nestgrad's
+ * Matmul benchmark: GFLOP/s of square n×n products for nestgrad's
  * blocked kernel, a naive i-j-k triple loop in plain JS and the tfjs CPU backend
  * (float32 only; timed with dataSync() so the result is really computed and read).
  */

@@ -1,5 +1,5 @@
 /**
- * Nested-switching benchmark (DESIGN.md §4.4, §6.4; issue 5): for W1–W4 and a Hamiltonian
+ * Nested-switching benchmark: for W1–W4 and a Hamiltonian
  * network, small and medium, the time and peak memory of every strategy, of auto and of
  * switching off, side by side in one run. Time: median of repeats in this process. Peak
  * memory: a fresh child process per cell runs the computation once after a warm-up of

@@ -1,5 +1,5 @@
 /**
- * Per-sample operator benchmark (DESIGN.md §6.4; issue 6), float32, side by side in one run:
+ * Per-sample operator benchmark, float32, side by side in one run:
  *
  * - `nn.batchedJacobian` of an MLP 2→64→64→2 (tanh) at B = 1024 in forward, reverse and
  *   auto mode, against the dense approach (jacrev of the whole batch, [B, m, B, d], then

@@ -1,5 +1,5 @@
 /**
- * Timing and table helpers of the benchmark suite (DESIGN.md §6.4): warm-up runs, the
+ * Timing and table helpers of the benchmark suite: warm-up runs, the
  * median of several timed repeats, and a plain-text table printer.
  */
 

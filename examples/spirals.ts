@@ -1,8 +1,7 @@
 // Two spirals: an MLP classifier trained with Adam on the classic two-spirals problem.
 // Run: npx tsx examples/spirals.ts            (options: --steps N, --save params.bin, --quiet)
 //
-// The example of the nn / optim / train half of nestgrad (DESIGN.md §1 nn/, optim/, train/;
-// §5 `ng.nn`, `ng.optim`, `ng.train`): the data come from `ng.random` (fixed keys, so every
+// The example of the nn / optim / train half of nestgrad: the data come from `ng.random` (fixed keys, so every
 // run is the same), the model is `ng.nn.chain` of dense layers, the parameters and state
 // are explicit plain trees, `ng.train.trainStep` differentiates the cross-entropy and runs
 // the optimiser (Adam after global-norm clipping, learning rate on a cosine schedule), and

@@ -1,5 +1,5 @@
 /**
- * Global configuration (DESIGN.md §4, §5): `ng.config.set({...})` / `ng.config.get()`.
+ * Global configuration: `ng.config.set({...})` / `ng.config.get()`.
  * Settings are validated; an unknown key or a bad value is an error naming it. The NaN
  * check and the eager-read policy live in core/debug.ts, read there by the interpreters.
  */
@@ -14,7 +14,7 @@ import {
 } from "./core/debug.js";
 import { checkOptions, closest, describe } from "./util/options.js";
 
-/** How an inner derivative under an outer derivative is expanded (DESIGN.md §4.4). */
+/** How an inner derivative under an outer derivative is expanded. */
 export const NESTED_STRATEGIES = ["auto", "forwardOverReverse", "nest", "innerForward"] as const;
 export type NestedStrategy = (typeof NESTED_STRATEGIES)[number];
 

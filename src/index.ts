@@ -1,6 +1,6 @@
 /**
  * nestgrad: differentiable programming in TypeScript. The one public surface
- * (DESIGN.md §1, §5): every op as a function (and as a Tensor method), the transforms,
+ *: every op as a function (and as a Tensor method), the transforms,
  * and the namespaces `tree`, `random`, `testing` and `nd` (the AD-free NDArray layer).
  */
 export * from "./ops/index.js";

@@ -1,5 +1,5 @@
 /**
- * `ng.random` (DESIGN.md §5): the counter-based generator of tensor/random.ts with keys and
+ * `ng.random`: the counter-based generator of tensor/random.ts with keys and
  * samples as Tensors. A key is an int32 tensor of shape [2]; the same key gives the same
  * numbers everywhere. Sampling reads the key's value, so keys must be concrete.
  */

@@ -28,11 +28,11 @@ const LAYERS: Record<string, number> = {
   index: 11,
 };
 
-function sourceFiles(dir: string): string[] {
+function sourceFiles(dir: string, pattern = /\.ts$/): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith(".ts") ? [p] : [];
+    if (e.isDirectory()) return e.name === "node_modules" ? [] : sourceFiles(p, pattern);
+    return pattern.test(e.name) ? [p] : [];
   });
 }
 
@@ -64,5 +64,34 @@ describe("architecture: imports point downward", () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+});
+
+describe("the repository is self-contained", () => {
+  const root = resolve(src, "..");
+  const folders = ["src", "test", "bench", "examples", "scripts", "docs", "web"];
+  const files = [
+    join(root, "README.md"),
+    ...folders.flatMap((f) =>
+      sourceFiles(join(root, f), /\.(ts|md|html)$/).filter(
+        (p) => !/[\\/](dist|\.doctest[^\\/]*)[\\/]/.test(p),
+      ),
+    ),
+  ];
+
+  it("no file points outside the repository or to issue numbers", () => {
+    // Built from pieces so that this test file does not match itself.
+    const outside = new RegExp(
+      ["DESIGN", "\\.md", "|\\.\\./shared", "|\\bissue #?\\d"].join(""),
+      "i",
+    );
+    const hits = files.flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .flatMap((line, i) =>
+          outside.test(line) ? [`${relative(root, f)}:${i + 1}: ${line.trim()}`] : [],
+        ),
+    );
+    expect(hits).toEqual([]);
   });
 });

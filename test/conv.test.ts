@@ -1,5 +1,5 @@
 /**
- * Tests of convolution and pooling (DESIGN.md §3, §7; issue 4 part A): conv, convTranspose,
+ * Tests of convolution and pooling: conv, convTranspose,
  * maxPool and meanPool against naive direct-loop references written here (1-d and 2-d,
  * stride / padding / dilation / groups combinations, float32 and float64), the adjoint
  * identity ⟨conv(x, w), y⟩ = ⟨x, convTranspose(y, w)⟩, gradient checks wrt x and w to

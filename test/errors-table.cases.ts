@@ -1,4 +1,4 @@
-// The table of bad inputs (DESIGN.md §7): one row per kind of mistake a user makes with
+// The table of bad inputs: one row per kind of mistake a user makes with
 // the public API. Each row says which error class must be thrown and what the message
 // must contain: the op, the argument, and expected vs actual where that means something.
 // test/errors-table.test.ts runs the rows.

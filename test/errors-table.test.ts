@@ -1,4 +1,4 @@
-// Bad input across the public API (DESIGN.md §7): every row of errors-table.cases.ts
+// Bad input across the public API: every row of errors-table.cases.ts
 // must throw its error class with a message naming the op and the argument, and no row
 // may leak an internal error (a stack overflow, "x is not a function", an invalid typed
 // array length). Then the behaviour behind the fixes: weak typing of JS numbers, cycle

@@ -44,13 +44,13 @@ export function expectResult(
   actual: unknown,
   expected: unknown,
   numbers: string[],
-  dtype: string | undefined,
+  dtype: string | null,
   line: string,
 ): void {
   const fail = (why: string): never => {
     throw new Error(`${line}\n  ${why}\n  got ${JSON.stringify(plain(actual))}`);
   };
-  if (dtype !== undefined) {
+  if (dtype !== null) {
     const got = (actual as { dtype?: unknown }).dtype;
     if (got !== dtype) fail(`expected dtype ${dtype}, got ${String(got)}`);
   }

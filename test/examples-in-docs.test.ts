@@ -9,12 +9,12 @@
 //   x, y   ng.array([0.5, -1, 2]) and ng.array([1.5, 2, -0.5]): small float tensors
 //   v      ng.array([1, 0, 0]): a tangent (direction) shaped like x
 //   f      (x) => ng.sum(ng.sin(x)): a scalar function of one tensor
-//   key    ng.random.key(0): a PRNG key
 //
 // A line whose comment starts with `throws` is checked to throw (an error of the library,
 // not a ReferenceError). A line that ends in an expression and whose comment states a value
-// as JSON (`ng.sqrt(ng.array([4, 9])) // [2, 3]`, optionally `// int32 [1, -1]` or
-// `// [4, 4]: why`) is checked to produce it, to the digits written (test/examples-in-docs-harness.ts).
+// as JSON (`ng.sqrt(ng.array([4, 9])) // [2, 3]`, also `// int32 [1, -1]` or
+// `// [4, 4]: why`) is checked to produce it, to the digits written (the checks are in
+// test/examples-in-docs-harness.ts).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,7 +38,6 @@ const PRELUDE = [
   "let y = ng.array([1.5, 2, -0.5]);",
   "let v = ng.array([1, 0, 0]);",
   "let f = (x: ng.Tensor) => ng.sum(ng.sin(x));",
-  "let key = ng.random.key(0);",
 ].join("\n");
 
 interface Doc {
@@ -183,11 +182,8 @@ function moduleSource(example: string): string {
       const stated = statedValue(comment);
       if (stated === null) return l;
       const { value, numbers, dtype } = stated;
-      const args = [value, numbers, dtype ?? null].map((a) => JSON.stringify(a)).join(", ");
-      const checked = wrapLastExpression(
-        code,
-        (expr) => `expectResult(${expr}, ${args.replace(/null$/, "undefined")}, ${where})`,
-      );
+      const args = [value, numbers, dtype ?? null, l.trim()].map((a) => JSON.stringify(a));
+      const checked = wrapLastExpression(code, (e) => `expectResult(${e}, ${args.join(", ")})`);
       return checked ?? l;
     })
     .join("\n");
@@ -257,7 +253,7 @@ describe("API examples", () => {
           await runExample(`${name.replaceAll(".", "_")}_${k}`, example);
         } catch (e) {
           throw new Error(
-            `${name} (${doc.where}): its @example threw:\n${example}\n${(e as Error).stack ?? e}`,
+            `${name} (${doc.where}): its @example failed:\n${example}\n${(e as Error).stack ?? e}`,
             { cause: e },
           );
         }

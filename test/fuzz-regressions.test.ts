@@ -1,7 +1,5 @@
 // Minimal programs found by the differential fuzzer (test/fuzz/programs.ts), kept as
-// regression tests. An `it.fails` entry is a known bug outside the primitive rules: it
-// passes while the bug is there and fails once it is fixed — then make it a plain `it`
-// (and turn the fuzzer's matching check back on in fuzz.test.ts).
+// regression tests.
 import { describe, expect, it } from "vitest";
 import * as ng from "../src/index.js";
 
@@ -22,7 +20,7 @@ describe("fuzzer regressions", () => {
   const gradUnderJvp = () =>
     ng.jvp((t: ng.Tensor) => ng.grad(g)(t), [x], [ng.array(1, { dtype: "float32" })]);
 
-  it.each(["forwardOverReverse", "nest"] as const)(
+  it.each(["forwardOverReverse", "nest", "innerForward"] as const)(
     "grad of a float32 input under jvp stays float32 (%s)",
     (strategy) => {
       const [gx, dgx] = withStrategy(strategy, gradUnderJvp);
@@ -30,9 +28,4 @@ describe("fuzzer regressions", () => {
       expect([gx.item(), dgx.item()]).toEqual([3, 0]);
     },
   );
-
-  it.fails("grad of a float32 input under jvp stays float32 (innerForward)", () => {
-    const [gx, dgx] = withStrategy("innerForward", gradUnderJvp);
-    expect([gx.dtype, dgx.dtype]).toEqual(["float32", "float32"]);
-  });
 });

@@ -1,4 +1,4 @@
-// Shared helpers of the nested-switching tests (DESIGN.md §4, docs/nested.md): run one
+// Shared helpers of the nested-switching tests (docs/nested.md): run one
 // computation under every strategy and with switching off (counters reset before each run),
 // compare the results with each other and with central finite differences, and assert
 // which strategy the counters say fired.
@@ -77,6 +77,20 @@ export interface Run<T> {
 }
 
 /** The config changes of one run label. */
+/** `ng.nested.stats()` when nothing was switched (after a reset, or with switching off). */
+export const EMPTY_STATS: ng.nested.NestedStats = {
+  staged: {},
+  cacheHits: {},
+  invalidations: 0,
+  decisions: {},
+  expansions: {},
+  evaluations: {},
+  substitutions: {},
+  pending: {},
+  derived: {},
+  fallbacks: {},
+};
+
 export function configOf(label: RunLabel): Partial<ng.config.Config> {
   if (label === "off") return { nestedSwitching: false, nestedStrategy: "auto" };
   return { nestedSwitching: true, nestedStrategy: label };

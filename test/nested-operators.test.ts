@@ -1,10 +1,11 @@
-// Nested switching with the per-sample operators (issue 6; DESIGN.md §4, docs/nested.md):
+// Nested switching with the per-sample operators (docs/nested.md):
 // losses built on ng.laplacian (a PINN), ng.nn.batchedJacobian (a Jacobian regulariser,
 // forward and reverse mode), ng.divergence and ng.hutchinsonTrace, in float64. The outer
 // gradient computed with the cost model (auto), with every forced strategy and with
 // switching off must agree with each other and with central finite differences, and the
 // counters must show what was staged: the operators are built from vmap, jvp and vjp/grad,
-// so their inner grad (laplacian) or vjp (reverse modes) is staged as a nested call, while
+// so their inner grad (laplacian with method "hvp"; the default Taylor mode has none) or
+// vjp (reverse modes) is staged as a nested call, while
 // forward-mode operators (divergence, forward batchedJacobian, Hutchinson by jvp) are
 // plain nesting, as jvp and jacfwd are (docs/nested.md, "When it fires").
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import * as ng from "../src/index.js";
 import type { Tensor } from "../src/index.js";
 import {
   axpy,
+  EMPTY_STATS,
   expectAllAgree,
   expectFired,
   expectGradMatchesFD,
@@ -61,12 +63,7 @@ function checkScenario(
   }
   if (fired === "none") {
     for (const r of runs) {
-      expect(r.stats, `${r.label}: nothing staged`).toEqual({
-        staged: {},
-        decisions: {},
-        expansions: {},
-        fallbacks: {},
-      });
+      expect(r.stats, `${r.label}: nothing staged`).toEqual(EMPTY_STATS);
     }
   } else if ("vmapped" in fired) {
     expectFiredVmapped(runs, fired.vmapped);
@@ -88,12 +85,7 @@ function expectFiredVmapped(runs: readonly Run<unknown>[], staged: readonly stri
     const where = `${r.label}: stats ${JSON.stringify(s)}`;
     expect(s.fallbacks, `${where}: no fallback`).toEqual({});
     if (r.label === "off") {
-      expect(s, `${where}: nothing staged with switching off`).toEqual({
-        staged: {},
-        decisions: {},
-        expansions: {},
-        fallbacks: {},
-      });
+      expect(s, `${where}: nothing staged with switching off`).toEqual(EMPTY_STATS);
       continue;
     }
     for (const k of staged)
@@ -120,10 +112,15 @@ describe("PINN loss with ng.laplacian (Poisson: Δu = f in the square, u = 0 on 
   const xb = randn(3, [4, 2]);
   const source = ng.mul(ng.sin(ng.sum(xi, 1)), -2);
   const u = (ps: any) => (z: Tensor) => model.apply(z, ps, st)[0] as Tensor;
-  const loss = (ps: any, x: Tensor = xi) => {
-    const r = ng.sub(ng.laplacian(u(ps))(x), source);
+  // The vmap(jvp(grad)) path, whose inner grad is what nested switching acts on.
+  const loss = (ps: any, x: Tensor = xi, method: "hvp" | "taylor" = "hvp") => {
+    const r = ng.sub(ng.laplacian(u(ps), { method })(x), source);
     return ng.add(ng.mean(ng.square(r)), ng.mean(ng.square(u(ps)(xb))));
   };
+
+  it("in Taylor mode (the default) nothing is staged, and every configuration = finite differences", () => {
+    checkScenario("PINN laplacian (Taylor)", (ps: any) => loss(ps, xi, "taylor"), ps0, "none");
+  });
 
   it("the inner grad is staged; every strategy = switching off = finite differences", () => {
     // The inner gradient sits under the operator's own JVP (one per basis direction, vmapped),
@@ -151,7 +148,11 @@ describe("PINN loss with ng.laplacian (Poisson: Δu = f in the square, u = 0 on 
   it("hessianDiagonal in the loss (an anisotropic operator) switches the same way", () => {
     const w = ng.array([1.0, 0.25], { dtype: "float64" });
     const aniso = (ps: any) =>
-      ng.mean(ng.square(ng.sub(ng.sum(ng.mul(ng.hessianDiagonal(u(ps))(xi), w), 1), source)));
+      ng.mean(
+        ng.square(
+          ng.sub(ng.sum(ng.mul(ng.hessianDiagonal(u(ps), { method: "hvp" })(xi), w), 1), source),
+        ),
+      );
     checkScenario("anisotropic hessianDiagonal", aniso, ps0, { staged: ["grad"], eager: true });
   });
 });

@@ -1,4 +1,4 @@
-// Nested switching (DESIGN.md §4, docs/nested.md), the scenarios of issue 5: losses that
+// Nested switching (docs/nested.md), scenarios of losses that
 // contain an inner derivative (PINN residuals, Jacobian regularisers, Hutchinson traces,
 // gradient penalties, Hamiltonian networks, third-order derivatives), each in float64. The
 // outer gradient computed with the cost model (auto), with every forced strategy and with
@@ -9,6 +9,7 @@ import * as ng from "../src/index.js";
 import type { Tensor } from "../src/index.js";
 import {
   captureNestedLog,
+  EMPTY_STATS,
   expectAllAgree,
   expectFired,
   expectGradMatchesFD,
@@ -62,12 +63,7 @@ function checkScenario(
   if (fired === "none") {
     // Forward-mode inner derivatives (jvp, jacfwd) stay plain nesting: nothing is staged.
     for (const r of runs) {
-      expect(r.stats, `${r.label}: nothing staged`).toEqual({
-        staged: {},
-        decisions: {},
-        expansions: {},
-        fallbacks: {},
-      });
+      expect(r.stats, `${r.label}: nothing staged`).toEqual(EMPTY_STATS);
     }
   } else {
     expectFired(runs, fired);
@@ -438,6 +434,8 @@ describe("9. fallback on value-dependent code", () => {
       ng.nested.setLogSink(prevSink);
     }
     expect(lines).toEqual([]);
+    // A cold cache, so that the logged call stages (a cached decision would skip staging).
+    ng.nested.clearCache();
     const [, logged] = captureNestedLog(() =>
       ng.grad((w: Tensor) => ng.sum(ng.grad((y: Tensor) => ng.sum(ng.sin(y.mul(w))))(x)))(w0),
     );
@@ -631,6 +629,6 @@ describe("config", () => {
     s.staged.grad = 99;
     expect(ng.nested.stats().staged.grad).toBe(1);
     ng.nested.resetStats();
-    expect(ng.nested.stats()).toEqual({ staged: {}, decisions: {}, expansions: {}, fallbacks: {} });
+    expect(ng.nested.stats()).toEqual(EMPTY_STATS);
   });
 });

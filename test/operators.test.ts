@@ -1,4 +1,4 @@
-// Per-sample operators (issue 6; DESIGN.md §4, §5): nn.batchedJacobian, laplacian,
+// Per-sample operators: nn.batchedJacobian, laplacian,
 // hessianDiagonal, divergence and hutchinsonTrace, in float64, against closed forms
 // (f(x) = sin(x₀)·x₁², quadratic forms xᵀAx, linear fields Ax), against the dense
 // Jacobian/Hessian of the whole batch for small MLPs (per-sample diagonal blocks), and

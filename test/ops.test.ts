@@ -1,5 +1,5 @@
 /**
- * Tests of the ops/ composites (DESIGN.md §1 ops/, §5): values against closed forms and
+ * Tests of the ops/ composites: values against closed forms and
  * naive JS in float64, stability at extreme inputs, Tensor methods, creation functions,
  * argument errors, and first-order gradients against central finite differences.
  */

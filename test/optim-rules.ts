@@ -1,6 +1,6 @@
 /**
- * The one list of optimiser rules the tests run over (STYLE "one test list runs every
- * rule"): each rule with an independent plain-JS reference in float64. Used by
+ * The one list of optimiser rules the tests run over (one test list runs every
+ * rule): each rule with an independent plain-JS reference in float64. Used by
  * optim.test.ts (the shared checks) and jit/train-step.test.ts (jitted training steps).
  */
 import * as ng from "../src/index.js";

@@ -1,5 +1,5 @@
 /**
- * Tests of optim/ (DESIGN.md §1 optim/, STYLE "one test list runs every rule"): every rule
+ * Tests of optim/ (one test list runs every rule): every rule
  * is enrolled once in RULES (optim-rules.ts) with an independent plain-JS reference, and
  * shared checks run over the list: the first two steps against the reference on a nested
  * params tree, state round trip through restore, purity, convergence on a quadratic, and

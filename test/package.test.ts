@@ -1,4 +1,4 @@
-// Packaging checks (issue 2): the core entry point bundles for browsers without Node-only
+// Packaging checks: the core entry point bundles for browsers without Node-only
 // modules, and the built package resolves through its `exports` map as `nestgrad`.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";

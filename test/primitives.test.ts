@@ -1,4 +1,4 @@
-// Registry-driven derivative tests (DESIGN.md §3, STYLE.md habit 11): every registered
+// Registry-driven derivative tests: every registered
 // primitive is checked against float64 central finite differences, to the order its
 // testSpec names (2 by default), in forward and reverse mode and their mixes; its shape
 // rule is checked against its impl; and every primitive file is enrolled in the registry.

@@ -1,5 +1,5 @@
 /**
- * Tests of saving and loading pytrees (src/train/serialize.ts; DESIGN.md §1 train/, §7):
+ * Tests of saving and loading pytrees (src/train/serialize.ts):
  * exact round trips in both formats for every dtype and layout, a hand-built model's
  * params/state/optimiser state, template checks with their messages, validation of
  * hand-crafted hostile files (checksums recomputed so the validation itself is tested),

@@ -1,5 +1,5 @@
 /**
- * Tests of train/ (DESIGN.md §1 train/, §5 `ng.train`): TrainState construction,
+ * Tests of train/: TrainState construction,
  * computeGradients against ng.grad of the same loss and a closed form, applyGradients
  * against ng.optim.update, purity of trainStep, model state threading, freezing through
  * the TrainState, errors, and sine regression with an nn MLP reaching MSE < 1e-3.

@@ -1,6 +1,5 @@
 /**
- * Training reaches a threshold with fixed seeds (issue 4 "Tests"; DESIGN.md §1 nn/, optim/,
- * train/): the two-spirals example (examples/spirals.ts, run through its exported `main`
+ * Training reaches a threshold with fixed seeds: the two-spirals example (examples/spirals.ts, run through its exported `main`
  * and from the command line, which is the example's CI smoke test) reaches > 97% on a
  * held-out set, and a small conv net (conv2d → batchNorm → relu → maxPool → conv2d →
  * globalMeanPool → dense) classifies synthetic 8×8 bar images (horizontal / vertical /

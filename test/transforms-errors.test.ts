@@ -1,4 +1,4 @@
-// Bad input to the transforms (DESIGN.md §7): each raises an error that says what was
+// Bad input to the transforms: each raises an error that says what was
 // expected and what arrived (shapes, dtypes, the path in the pytree).
 import { describe, expect, it } from "vitest";
 import * as ng from "../src/index.js";

@@ -1,4 +1,4 @@
-// Nested differentiation (DESIGN.md §2): perturbation confusion in every mix of modes,
+// Nested differentiation: perturbation confusion in every mix of modes,
 // higher-order derivatives, Hessians of pytree arguments, jacfwd vs jacrev, hvp, and the
 // 1/‖x‖ composition h = g ∘ ∇f, each against closed forms or finite differences in plain JS.
 import { describe, expect, it } from "vitest";

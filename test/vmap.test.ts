@@ -1,4 +1,4 @@
-// vmap (DESIGN.md §2, issue 6): every registered primitive batched by its own rule against
+// vmap: every registered primitive batched by its own rule against
 // a loop over the batch (registry-driven, float64, batch axes at the front, at the back, in
 // the middle and unbatched arguments), vmap composed with every AD transform and with
 // itself against loops, pytree in/out axes, and the errors for bad axes specs.

@@ -1,4 +1,4 @@
-// The WebAssembly SIMD matmul path (DESIGN.md §6.3): the committed module is what the WAT
+// The WebAssembly SIMD matmul path: the committed module is what the WAT
 // source compiles to, and the WebAssembly kernels agree with the JavaScript kernels and a
 // float64 reference on every layout matmul accepts (edges, strides, batches, mixed dtypes).
 import { describe, expect, it } from "vitest";

@@ -106,7 +106,7 @@ describe.skipIf(!haveChromium)("the browser page", () => {
     await page.waitForSelector("#status[data-done='true'], #status[data-error]", {
       timeout: 120_000,
     });
-    const data = await page.$eval("#status", (el) => ({
+    const data: Record<string, string | undefined> = await page.$eval("#status", (el) => ({
       ...(el as HTMLElement).dataset,
       text: el.textContent ?? "",
     }));
@@ -120,4 +120,26 @@ describe.skipIf(!haveChromium)("the browser page", () => {
     expect(data.text).toMatch(/ng\.jit on onnxruntime(\+interpreter)?, onnxruntime-web 1\.30\.0/);
     await page.close();
   }, 150_000);
+
+  it("disables the ONNX Runtime Web option with the reason when it cannot load", async () => {
+    const page = await browser.newPage();
+    // Without its WebAssembly binary, ONNX Runtime Web cannot start.
+    await page.route("**/*.wasm", (route) => route.abort());
+    await page.goto(`${url}?backend=onnxruntime&steps=10&autostart=1`);
+    await page.waitForSelector("#status[data-done='true'], #status[data-error]", {
+      timeout: 60_000,
+    });
+    const status = await page.$eval("#status", (el) => ({
+      ...(el as HTMLElement).dataset,
+      text: el.textContent ?? "",
+    }));
+    expect(status).toMatchObject({ error: expect.stringMatching(/onnxruntime/) });
+    expect(await page.$eval("#backend-note", (el) => el.textContent)).toMatch(
+      /^ONNX Runtime Web could not be loaded: /,
+    );
+    expect(
+      await page.$eval("option[value='onnxruntime']", (el) => (el as HTMLOptionElement).disabled),
+    ).toBe(true);
+    await page.close();
+  }, 90_000);
 });

@@ -8,6 +8,7 @@
  * step. `?steps=N&backend=B&autostart=1` in the URL starts a run (used by the end-to-end
  * test).
  */
+/// <reference types="vite/client" />
 import * as ng from "nestgrad";
 import * as vega from "vega";
 import * as vl from "vega-lite";
@@ -20,7 +21,7 @@ ng.setOnnxRuntimeWeb(async () => {
     import("onnxruntime-web"),
     import("onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"),
   ]);
-  ort.env.wasm.wasmPaths = { wasm: (wasm as { default: string }).default };
+  ort.env.wasm.wasmPaths = { wasm: wasm.default };
   return ort;
 });
 

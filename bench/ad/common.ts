@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the AD benchmark (DESIGN.md §4, §6.4): the workload definitions, the
+ * Shared pieces of the AD benchmark: the workload definitions, the
  * seeded problem data (drawn once with nestgrad's counter-based generator in float64 and
  * handed to every library, converted to float32 for the peers) and the result check.
  */

@@ -1,5 +1,5 @@
 /**
- * The W0 gradient as a hand-written ONNX graph (DESIGN.md §6, §6.4): the baseline of what
+ * The W0 gradient as a hand-written ONNX graph: the baseline of what
  * ONNX Runtime itself does with the step when nothing is staged — Gemm forward, the
  * backward pass written out (Gemm with transposed operands, tanh' = 1 − tanh²), parameters
  * and data fed as inputs on every call — run through the same synchronous native binding
@@ -13,7 +13,8 @@ import { concat, type Problem, type Run } from "./common.js";
 
 /** The parameter gradient of the W0 loss mean((u(x) − y)²) on ORT with `threads` intra-op threads. */
 export function handOnnxW0Run(p: Problem, threads: number): Run {
-  if (p.workload !== "W0") throw new Error(`hand-written ONNX: only W0 is written, got ${p.workload}`);
+  if (p.workload !== "W0")
+    throw new Error(`hand-written ONNX: only W0 is written, got ${p.workload}`);
   const loaded = ortRuntime();
   if (!("runtime" in loaded)) throw new Error(loaded.error);
   const rt = loaded.runtime;

@@ -1,5 +1,5 @@
 /**
- * The AD workloads written the natural way in nestgrad (DESIGN.md §4, §5): nested `grad`
+ * The AD workloads written the natural way in nestgrad: nested `grad`
  * for the PINN residual and the gradient penalty, `jvp` along the two basis directions for
  * the per-sample input Jacobian, `hvp` for the Hessian-vector product. The same code runs
  * in float32 (timed) and float64 (the reference every library is checked against).

@@ -1,5 +1,5 @@
 /**
- * The operator and training-step rows of the AD benchmark (DESIGN.md §4, §5, §6.4): the
+ * The operator and training-step rows of the AD benchmark: the
  * per-sample Jacobian (`ng.nn.batchedJacobian`, MLP 2→64→64→2) and the Laplacian
  * (`ng.laplacian`, MLP 3→64→64→1) at B = 1024, a PINN training step (the W1 loss, whose
  * residual is an inner derivative, then its gradient and an Adam update) and the

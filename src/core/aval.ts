@@ -1,5 +1,5 @@
 /**
- * Abstract values (DESIGN.md §2): the shape and dtype a value has, which is all that
+ * Abstract values: the shape and dtype a value has, which is all that
  * shape rules and the staging interpreter see.
  */
 import type { DType } from "../tensor/dtype.js";

@@ -1,5 +1,5 @@
 /**
- * The batching interpreter (DESIGN.md §2, vmap): a tracer carries a value and the axis
+ * The batching interpreter (vmap): a tracer carries a value and the axis
  * along which it is batched (or null when it is the same for every batch element).
  * Primitives are batched by their own `batch` rule, run under the parent trace; values
  * of other traces are unbatched constants, so nested vmaps and every mix with the AD

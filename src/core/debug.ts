@@ -1,5 +1,5 @@
 /**
- * Debugging aids of the core (DESIGN.md §2 and §7: nothing drops a derivative or returns
+ * Debugging aids of the core (nothing drops a derivative or returns
  * NaN silently). Two switches live here, below config.ts, so that the interpreters test a
  * plain module-level boolean: `eagerReads` decides what reading the value of a tensor that
  * carries a derivative does (warn once per call site, throw, or allow), and `debugNans`
@@ -109,11 +109,13 @@ interface Frame {
 
 /** The frames of the current stack (deepest first), without this function's own. */
 function captureFrames(): Frame[] {
-  const saved = Error.stackTraceLimit;
-  // Library frames (transform, trace, rule, op) can be many; look past them.
-  Error.stackTraceLimit = Math.max(saved, 64);
+  // V8's stack depth setting (absent elsewhere): library frames (transform, trace, rule,
+  // op) can be many, so look past them.
+  const E = Error as { stackTraceLimit?: number };
+  const saved = E.stackTraceLimit;
+  if (saved !== undefined) E.stackTraceLimit = Math.max(saved, 64);
   const stack = new Error().stack ?? "";
-  Error.stackTraceLimit = saved;
+  if (saved !== undefined) E.stackTraceLimit = saved;
   const frames: Frame[] = [];
   for (const raw of stack.split("\n")) {
     // V8: "at fn (file:1:2)" or "at file:1:2"; SpiderMonkey/JSC: "fn@file:1:2". Paths may

@@ -1,5 +1,5 @@
 /**
- * The IR (DESIGN.md §2): a small SSA program of equations (primitive + params over
+ * The IR: a small SSA program of equations (primitive + params over
  * variables), with type checking, a readable `toString()` and an evaluator that binds
  * each equation through the current trace (so evaluating IR is itself differentiable).
  */

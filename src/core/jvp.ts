@@ -1,5 +1,5 @@
 /**
- * The JVP interpreter (DESIGN.md §2): forward mode with symbolic zero tangents (null).
+ * The JVP interpreter: forward mode with symbolic zero tangents (null).
  * Tracers of other traces are constants with zero tangent; rules run under the parent.
  */
 import { isFloat } from "../tensor/dtype.js";

@@ -1,5 +1,5 @@
 /**
- * The staging interpreter (DESIGN.md §2): records equations that touch its own tracers
+ * The staging interpreter: records equations that touch its own tracers
  * into IR and hands everything else to its parent (partial evaluation). The same trace
  * serves linearize (tangents are its tracers), makeIR and jit (arguments are its tracers)
  * and nested switching. Values it did not create become IR constants.

@@ -1,5 +1,5 @@
 /**
- * The Taylor interpreter (DESIGN.md §2, §4): forward-mode second-order propagation for the
+ * The Taylor interpreter: forward-mode second-order propagation for the
  * per-sample Laplacian, Hessian diagonal and divergence in one pass. A tracer carries its
  * value v, the first-order jets J [d, ...] along the d input directions, and the
  * second-order jets L [k, ...]: k = 1 holds Σ_j ∂²v/∂t_j² ("sum"), k = d holds each

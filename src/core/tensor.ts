@@ -1,5 +1,5 @@
 /**
- * Tensor and Tracer (DESIGN.md §2). A Tensor is what user code holds: either a concrete
+ * Tensor and Tracer. A Tensor is what user code holds: either a concrete
  * immutable array (ConcreteTensor, wrapping a tensor/ NDArray) or a Tracer that stands in
  * for a value while a transform runs. Both have the same methods (installed by ops/), so
  * user code never knows which it has.

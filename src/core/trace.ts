@@ -1,5 +1,5 @@
 /**
- * Traces and `bind` (DESIGN.md §2). A Trace is an interpreter with a unique identity (its
+ * Traces and `bind`. A Trace is an interpreter with a unique identity (its
  * tag) and a parent. `bind` hands a primitive to the current trace; a trace treats tracers
  * of other traces as constants and runs rules under its parent, which is what rules out
  * perturbation confusion. This file never names a primitive.

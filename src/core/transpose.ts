@@ -1,5 +1,5 @@
 /**
- * Transposition of linear IR (DESIGN.md §2: reverse mode = linearize + transpose). Walks
+ * Transposition of linear IR. Walks
  * the equations backwards, asking each primitive's transpose rule for the cotangents of
  * its linear inputs; constants of the IR are the non-linear (residual) inputs.
  */

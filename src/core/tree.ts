@@ -1,5 +1,5 @@
 /**
- * Pytrees (DESIGN.md §2): nested plain objects and arrays whose leaves are tensors,
+ * Pytrees: nested plain objects and arrays whose leaves are tensors,
  * numbers or other values. Written once here: flatten, unflatten, map, and structure
  * comparison with error messages that give the path of the first difference. `map`
  * takes the function first, as `jax.tree.map` does, and its type follows the tree's.

@@ -1,6 +1,6 @@
 /**
- * Backends of the `ng.di` operators (issue 7, DESIGN.md §5; DifferentiationInterface.jl
- * style): a backend says *how* a derivative is computed, the operator says *what*.
+ * Backends of the `ng.di` operators (in the style of
+ * DifferentiationInterface.jl): a backend says *how* a derivative is computed, the operator says *what*.
  * Each backend provides the two base operators, pushforward (J·t) and pullback (Jᵀ·u),
  * where it can; every other operator is composed from them (operators.ts).
  *

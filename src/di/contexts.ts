@@ -1,5 +1,5 @@
 /**
- * Contexts of the `ng.di` operators (issue 7, DESIGN.md §5): extra arguments of f passed
+ * Contexts of the `ng.di` operators: extra arguments of f passed
  * after x, so a loss with fixed data and parameters can be differentiated with respect to
  * x alone without writing a closure. `constant(c)` is passed to f and not differentiated
  * by this operator (an outer transform still differentiates it: a constant that is a

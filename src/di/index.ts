@@ -1,6 +1,6 @@
 /**
- * `ng.di`: uniform differentiation operators over interchangeable backends (issue 7,
- * DESIGN.md §1 di/, §5; after DifferentiationInterface.jl). Say *what* derivative you
+ * `ng.di`: uniform differentiation operators over interchangeable backends (after
+ * DifferentiationInterface.jl). Say *what* derivative you
  * want with the operator and *how* it is computed with one backend argument:
  *
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * The `ng.di` operators (issue 7, DESIGN.md §5): `op(f, backend, x, ...contexts)` with the
+ * The `ng.di` operators: `op(f, backend, x, ...contexts)` with the
  * extra tangent/cotangent list where the operator needs one. Everything here is composed
  * from the two base operators of backends.ts:
  *

@@ -1,5 +1,5 @@
 /**
- * Preparation of the `ng.di` operators (issue 7): `prepareGradient(f, backend, x,
+ * Preparation of the `ng.di` operators: `prepareGradient(f, backend, x,
  * ...contexts)` (and one per operator) does the work that only depends on the shapes once
  * — it stages the whole derivative computation (forward and backward passes, inner
  * derivatives expanded) to IR with `stageFlat`, and for `autoSparse` detects the pattern

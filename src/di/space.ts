@@ -1,5 +1,5 @@
 /**
- * The flat index space of a pytree of tensors (issue 7, DESIGN.md §5 `ng.di`): every
+ * The flat index space of a pytree of tensors: every
  * operator that builds a matrix (jacobian, hessian, sparse compression) numbers the
  * elements of all leaves one after another, row-major, leaf by leaf in flatten order.
  * This module makes basis and seed directions in that numbering, ravels trees into one

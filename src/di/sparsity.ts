@@ -1,6 +1,5 @@
 /**
- * Sparsity detection and graph colouring for `ng.di.autoSparse` (issue 7; DESIGN.md §2
- * IR): f is staged to IR (`stageFlat`) and a set of input element indices is propagated
+ * Sparsity detection and graph colouring for `ng.di.autoSparse`: f is staged to IR (`stageFlat`) and a set of input element indices is propagated
  * through every equation — elementwise ops take the union of the same element of their
  * float inputs, movement ops (broadcast, reshape, transpose, slice, pad, flip,
  * concatenate, take with constant indices, ...) map indices, reductions take the union of

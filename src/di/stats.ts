@@ -1,5 +1,5 @@
 /**
- * Pass counters of the `ng.di` operators (issue 7): how many directions the base operators
+ * Pass counters of the `ng.di` operators: how many directions the base operators
  * pushed forward or pulled back and how many Hessian-vector products were formed, so tests
  * and users can see what an operator cost (a sparse Jacobian uses one pass per colour, a
  * dense one one per column). Batched tangents count one pass per direction.

@@ -160,7 +160,9 @@ export async function compileIRAsync(
   const { optimized, passes } = pre;
   const compileOptions = compileOptionsOf(options);
   const on = async (b: JitBackend): Promise<AsyncExecutable> =>
-    b.compileAsync ? b.compileAsync(optimized, compileOptions) : asAsync(b.compile(optimized, compileOptions));
+    b.compileAsync
+      ? b.compileAsync(optimized, compileOptions)
+      : asAsync(b.compile(optimized, compileOptions));
   if (options.backend !== "auto") {
     const b = BACKENDS.get(options.backend);
     // A backend with an asynchronous path is checked by loading it; others as for sync calls.

@@ -7,7 +7,9 @@
  * jvp, vmap, an outer derivative) it binds a `jitCall` primitive whose rules keep the
  * derivatives and batches compiled (call.ts); called while another program is being
  * staged (jit of jit, makeIR, an inner nested derivative) it simply runs f, so its
- * operations join the enclosing program.
+ * operations join the enclosing program. `jitted.async(...)` runs the same cached program
+ * through a backend's promise-based API (ONNX Runtime Web in browsers, where no synchronous
+ * ONNX Runtime exists); it takes concrete arguments only, outside transforms.
  *
  * What is traced: every Tensor leaf of the non-static arguments. Everything else is static
  * and part of the cache key: arguments listed in `staticArgnums` (hashable values), and
@@ -242,6 +244,7 @@ function isConstantLeaf(x: unknown): boolean {
  * f(ng.array([1, 2, 3])); // stages, compiles and runs
  * f(ng.array([4, 5, 6])); // same signature: runs the cached program
  * const df = ng.grad(f); // grad of a jitted function runs compiled derivative programs
+ * const y = await f.async(ng.array([1, 2, 3])); // ONNX Runtime's asynchronous API (browsers: onnxruntime-web)
  */
 export function jit<F extends (...args: any[]) => any>(f: F, options?: JitOptions): Jitted<F> {
   if (typeof f !== "function") {

@@ -129,7 +129,6 @@ export function planArgs(args: readonly unknown[], staticArgnums: readonly numbe
       return;
     }
     const [raw, def] = flatten(arg);
-    const paths = leafPaths(def);
     const slots: (number | null)[] = [];
     const keys = raw.map((leaf, k) => {
       if (leaf instanceof Tensor) {
@@ -139,7 +138,7 @@ export function planArgs(args: readonly unknown[], staticArgnums: readonly numbe
       }
       if (leaf instanceof NDArray) {
         throw new TypeError(
-          `jit: argument ${i}${paths[k]}: got an NDArray; convert it with ng.array(...) to pass it as a tensor`,
+          `jit: argument ${i}${leafPaths(def)[k]}: got an NDArray; convert it with ng.array(...) to pass it as a tensor`,
         );
       }
       slots.push(null);

@@ -1,5 +1,5 @@
 /**
- * The decision cache of nested switching (DESIGN.md §4, "no re-staging per call"): the
+ * The decision cache of nested switching ("no re-staging per call"): the
  * strategy decided for an inner function, per function (by identity, and by source text for
  * the fresh closure a loss creates on every step), inner transform, settings and the
  * shapes and dtypes of the differentiated inputs.

@@ -1,5 +1,5 @@
 /**
- * The higher-order call primitives of nested switching (DESIGN.md §4.2). `gradCall`
+ * The higher-order call primitives of nested switching. `gradCall`
  * carries the staged IR of a scalar function f(x, c) and returns [f, aux..., ∇ₓf]; its JVP
  * rule is where the strategy acts. Under forward-over-reverse it emits `hvpCall`, a
  * primitive linear in its tangent inputs with H[rows, cols]·t as output, whose transpose

@@ -1,6 +1,6 @@
 /**
  * The plain (non-switching) derivative computations that the nested call primitives
- * expand to (DESIGN.md §4.2): value-and-gradient of staged IR by reverse or forward mode,
+ * expand to: value-and-gradient of staged IR by reverse or forward mode,
  * and Hessian-vector products by forward-over-reverse. They use linearize/pullback and jvp
  * directly, so they never re-enter nested switching.
  */
@@ -9,6 +9,7 @@ import type { Tensor } from "../core/tensor.js";
 import { allocate } from "../tensor/dtype.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { fromNDArray, scalar } from "../primitives/convert.js";
+import { cast } from "../primitives/cast.js";
 import { reshape } from "../primitives/reshape.js";
 import { stack } from "../primitives/concatenate.js";
 // Internal: primals may include integer residuals carried with zero tangents.
@@ -73,7 +74,8 @@ export function forwardValueAndGrad(
         Tensor[],
       ];
       outs ??= o;
-      parts.push(t[0]!);
+      // ∂f/∂w_e in w's dtype, as reverse mode gives it (f's output may be of a wider dtype).
+      parts.push(t[0]!.dtype === w.dtype ? t[0]! : cast(t[0]!, w.dtype));
     }
     return parts.length === 0 ? w : reshape(stack(parts), w.shape as number[]);
   });

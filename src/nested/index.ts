@@ -1,10 +1,12 @@
 /**
- * Nested switching (DESIGN.md §4): when grad, valueAndGrad, vjp or jacrev (and hessian and
+ * Nested switching: when grad, valueAndGrad, vjp or jacrev (and hessian and
  * hvp, through them) is called while an outer transform is active, the inner function is
  * staged to IR, captured outer tracers become explicit inputs, and the derivative is bound
  * as a `gradCall` primitive whose rules implement the chosen strategy. An inner pullback
  * is the gradient of ψ(x, c, u) = ⟨u, f(x, c)⟩, so vjp and jacrev reuse gradCall. Staging
- * that fails (value-dependent code) falls back to plain nesting. See docs/nested.md.
+ * that fails (value-dependent code) falls back to plain nesting. Decisions are cached
+ * (cache.ts): a repeated call decided as nest runs as plain nesting without staging, which
+ * is what the nest expansion computes. See docs/nested.md.
  */
 import { evalIR } from "../core/ir.js";
 import type { Tensor } from "../core/tensor.js";

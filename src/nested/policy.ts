@@ -1,5 +1,5 @@
 /**
- * The cost model of nested switching (DESIGN.md §4.4): estimates over the staged IR
+ * The cost model of nested switching: estimates over the staged IR
  * (flops of the inner function, bytes a linearization of it would store, the size of the
  * differentiated input) and picks the expansion of an inner gradient. Forcing a strategy
  * with `config.set({ nestedStrategy })` bypasses it.
@@ -69,7 +69,7 @@ export interface Decision {
  *   pass): 3F + 6F = 9F, keeping only the call's inputs.
  * The cheapest expansion whose residuals fit `config.nestedMemoryBudget` wins; when none
  * does, forward-over-reverse, which needs no residuals. In a linearize + transpose system
- * plain nesting is as cheap in flops as forward-over-reverse (DESIGN.md §4.4); its cost is
+ * plain nesting is as cheap in flops as forward-over-reverse; its cost is
  * memory, and that is what the budget trades.
  */
 export function decide(ir: IR, d: number): Decision {

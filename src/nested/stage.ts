@@ -1,5 +1,5 @@
 /**
- * Staging an inner function with closure conversion (DESIGN.md §4.1): the function is
+ * Staging an inner function with closure conversion: the function is
  * traced to IR on abstract stand-ins for its inputs; values it captured that are tracers
  * of enclosing transforms become explicit extra inputs, so the call primitive that
  * carries the IR sees (and differentiates) them like any other input. Concrete captured

@@ -1,5 +1,5 @@
 /**
- * The account and debug log of nested switching (DESIGN.md §4.6): how often inner
+ * The account and debug log of nested switching: how often inner
  * derivatives were staged or served by the decision cache, which strategy was decided for
  * each, which expansion actually ran, which were substituted and why, and why staging fell
  * back. Every decided inner call carries a `DecisionRecord`; the counters follow the records,
@@ -151,7 +151,7 @@ export function recordInvalidation(detail: () => string): void {
 export function recordDecision(kind: string, strategy: string, why: string): DecisionRecord {
   bump(counters.decisions, strategy);
   bump(counters.pending, strategy);
-  log(() => `strategy ${strategy} for inner ${kind}: ${why}`);
+  log(() => `strategy ${strategy}: ${why} (inner ${kind})`);
   return new DecisionRecord(kind, strategy, why);
 }
 

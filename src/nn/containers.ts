@@ -1,5 +1,5 @@
 /**
- * Container layers of `ng.nn` (DESIGN.md §1 nn/, §5): chain, parallel, skipConnection and
+ * Container layers of `ng.nn`: chain, parallel, skipConnection and
  * wrappedFunction. Like Lux.jl, a container derives its parameters and state from its
  * children, keyed by name (`chain({ encoder, decoder })`) or by position (`layer_1`,
  * `layer_2`, ...), and prefixes errors of a child with its own kind and the child's key.

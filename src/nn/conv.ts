@@ -1,5 +1,5 @@
 /**
- * Convolution layers of `ng.nn` (DESIGN.md §1 nn/): conv1d, conv2d and convTranspose2d,
+ * Convolution layers of `ng.nn`: conv1d, conv2d and convTranspose2d,
  * channels-last and batch-first (x [B, ...spatial, C]) over the `conv` / `convTranspose`
  * primitives of ops/, which carry JVP and transpose rules, so the layers differentiate to
  * any order. Weights are [...kernel, in/groups, out] for conv (the op's layout) and

@@ -1,5 +1,5 @@
 /**
- * The dense (fully connected) layer of `ng.nn` (DESIGN.md §1 nn/, §5): y = act(x @ W + b)
+ * The dense (fully connected) layer of `ng.nn`: y = act(x @ W + b)
  * on the last axis of a batch-first input, with parameters { weight: [in, out],
  * bias: [out] }.
  */

@@ -1,5 +1,5 @@
 /**
- * Dropout of `ng.nn` (DESIGN.md §1 nn/): inverted dropout whose randomness comes from a
+ * Dropout of `ng.nn`: inverted dropout whose randomness comes from a
  * key kept in the state, so `apply` stays pure. Each call in training mode splits the key,
  * draws the mask with one half and returns the other as the new state's key; in test mode
  * (`ng.nn.testMode(st)`) the layer is the identity.

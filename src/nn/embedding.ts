@@ -1,5 +1,5 @@
 /**
- * The embedding layer of `ng.nn` (DESIGN.md §1 nn/): int32 indices → rows of a learnt
+ * The embedding layer of `ng.nn`: int32 indices → rows of a learnt
  * table, by a gather (`ng.take`) whose transpose scatter-adds the cotangent back to the
  * rows that were used.
  */

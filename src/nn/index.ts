@@ -1,5 +1,5 @@
 /**
- * `ng.nn` (DESIGN.md §1 nn/, §5): explicit-parameter layers in the style of Lux.jl —
+ * `ng.nn`: explicit-parameter layers in the style of Lux.jl —
  * immutable layer configurations with `init(key) -> [ps, st]` and
  * `apply(x, ps, st) -> [y, st]`, containers that derive their parameters and state from
  * their children, the `stateful` wrapper, initialisers (`ng.nn.init`) and losses

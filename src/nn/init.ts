@@ -1,5 +1,5 @@
 /**
- * Parameter initialisers of `ng.nn.init` (DESIGN.md §1 nn/): functions
+ * Parameter initialisers of `ng.nn.init`: functions
  * `(key, shape, dtype) => Tensor`. Each one is also a factory: called with an options
  * object (or nothing) instead of a key it returns an initialiser with those options, so
  * both `init: ng.nn.init.glorotUniform` and `init: ng.nn.init.glorotUniform({ gain: 2 })`

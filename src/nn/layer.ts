@@ -1,5 +1,5 @@
 /**
- * The layer contract of `ng.nn` (DESIGN.md §1 nn/, §5, §7), in the spirit of Lux.jl: a
+ * The layer contract of `ng.nn`, in the spirit of Lux.jl: a
  * layer is an immutable configuration with `init(key) -> [ps, st]` and
  * `apply(x, ps, st) -> [y, st]`; parameters and state are explicit plain trees of
  * tensors. This file holds the interface, `setup`, the `stateful` wrapper,
@@ -155,7 +155,7 @@ function countLeaves(tree: unknown): number {
 /**
  * The number of trainable scalars of a model (it is initialised once with a fixed key to
  * count them), or of a parameter tree.
- * @example ng.nn.parameterCount(ng.nn.dense(3, 2)) // 3·2 + 2 = 8
+ * @example ng.nn.parameterCount(ng.nn.dense(3, 2)) // 8 (3·2 weights + 2 biases)
  */
 export function parameterCount(modelOrParams: AnyLayer | Tree): number {
   if (isLayer(modelOrParams)) {

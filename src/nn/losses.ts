@@ -1,5 +1,5 @@
 /**
- * Loss functions of `ng.nn.losses` (DESIGN.md §1 nn/, §7): mse, mae, huber,
+ * Loss functions of `ng.nn.losses`: mse, mae, huber,
  * binaryCrossEntropyWithLogits, crossEntropyWithLogits and klDivergence, written with
  * the library's ops so they differentiate to any order, and in forms that stay finite for
  * huge logits. Every loss takes (prediction, target, { reduction }) with reduction
@@ -127,7 +127,7 @@ export const HUBER_OPTION_KEYS = optionKeys<HuberOptions>()(["reduction", "delta
  * default 1): quadratic near 0, linear (robust to outliers) far away; C¹ at |d| = δ,
  * where the second derivative is taken from the quadratic side (1). The quadratic is
  * written in d itself, not |d|, so its curvature at d = 0 is exactly 1.
- * @example ng.nn.huber(ng.array([0, 3]), ng.array([0, 0]), { delta: 1 }) // mean of [0, 2.5]
+ * @example ng.nn.huber(ng.array([0, 3]), ng.array([0, 0]), { delta: 1 }) // 1.25 (mean of [0, 2.5])
  */
 export function huber(yPred: TensorLike, yTrue: TensorLike, options?: HuberOptions): Tensor {
   const r = reductionOf(options, "huber", HUBER_OPTION_KEYS);
@@ -180,11 +180,11 @@ function checkLabelRange(labels: Tensor, c: number, name: string): void {
 }
 
 /**
- * Softmax cross-entropy over the last axis of `logits` [..., C]: -Σ_c p_c·logSoftmax(z)_c
+ * Softmax cross-entropy over the last axis of `logits` (shape [..., C]), -Σ_c p_c·logSoftmax(z)_c
  * per sample, computed as z - logsumexp(z) so huge logits stay finite. `labels` are
  * either int32 class indices of shape [...] (logits.shape without the last axis) or
  * one-hot / probability vectors of the logits' shape. The reduction is over samples.
- * @example ng.nn.crossEntropyWithLogits(ng.array([[2, 0, 0]]), ng.array([0], { dtype: "int32" }))
+ * @example ng.nn.crossEntropyWithLogits(ng.array([[2, 0, 0]]), ng.array([0], { dtype: "int32" })) // 0.2395
  */
 export function crossEntropyWithLogits(
   logits: TensorLike,

@@ -1,5 +1,5 @@
 /**
- * Normalisation layers of `ng.nn` (DESIGN.md §1 nn/): batchNorm, layerNorm and groupNorm,
+ * Normalisation layers of `ng.nn`: batchNorm, layerNorm and groupNorm,
  * channels-last like the convolutions (features on the last axis). batchNorm keeps
  * running statistics in its state and switches between batch statistics (training) and
  * running statistics (test) through the state's `training` flag (`ng.nn.testMode`).

@@ -1,5 +1,5 @@
 /**
- * Pooling layers of `ng.nn` (DESIGN.md §1 nn/): maxPool and meanPool over the spatial
+ * Pooling layers of `ng.nn`: maxPool and meanPool over the spatial
  * axes of channels-last inputs x [B, ...spatial, C] (the pooling primitives of ops/,
  * differentiable to any order), and globalMeanPool / globalMaxPool, which reduce all
  * spatial axes: [B, ...spatial, C] → [B, C]. No parameters, no state.

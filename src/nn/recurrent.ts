@@ -1,5 +1,5 @@
 /**
- * Recurrent layers of `ng.nn` (DESIGN.md §1 nn/): rnnCell, lstmCell and gruCell map one
+ * Recurrent layers of `ng.nn`: rnnCell, lstmCell and gruCell map one
  * time step (x [B, in], carry) to (y, carry'), and `recurrence(cell)` runs a cell over a
  * batch-first sequence x [B, T, in]. Gates are stacked along the last axis of the weights
  * (LSTM: input, forget, cell, output; GRU: reset, update, new), as in PyTorch.

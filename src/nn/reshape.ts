@@ -1,5 +1,5 @@
 /**
- * Shape layers of `ng.nn` (DESIGN.md §1 nn/): flatten and reshape, which act on each
+ * Shape layers of `ng.nn`: flatten and reshape, which act on each
  * sample and keep the leading batch axis. No parameters, no state.
  */
 import type { Tensor } from "../core/tensor.js";

@@ -1,5 +1,5 @@
 /**
- * `nn.batchedJacobian(f, x)` (DESIGN.md §4.3, §5; issue 6): the per-sample Jacobians
+ * `nn.batchedJacobian(f, x)`: the per-sample Jacobians
  * J [B, m, d] of a function f: [B, d] → [B, m] that maps the samples of a batch
  * independently, without the dense [B, m, B, d] Jacobian of the whole batch. Forward mode
  * pushes the d basis directions (each broadcast over the batch) through ONE vmapped JVP;

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the per-sample operators (DESIGN.md §4, §7; issue 6): validation of the
+ * Shared pieces of the per-sample operators: validation of the
  * batch-first input x [B, d] and of f's output, and the basis directions e_j broadcast over
  * the batch that the operators push through one vmapped JVP.
  */

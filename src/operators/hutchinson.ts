@@ -1,5 +1,5 @@
 /**
- * `hutchinsonTrace(f, x, v)` (DESIGN.md §4, §5; issue 6): Hutchinson's stochastic estimate
+ * `hutchinsonTrace(f, x, v)`: Hutchinson's stochastic estimate
  * of the trace of each sample's Jacobian of f: [B, d] → [B, d] from given probes v [S, B, d]:
  * (1/S) Σₛ vₛᵀ J vₛ per sample. The "jvp" variant pushes all S probes through one vmapped
  * JVP (⟨v, J v⟩); the "vjp" variant linearizes f once and pulls all S probes back through

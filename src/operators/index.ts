@@ -1,5 +1,5 @@
 /**
- * Per-sample differential operators (DESIGN.md §4, §5; issue 6), batch-first: the
+ * Per-sample differential operators, batch-first: the
  * Laplacian and Hessian diagonal of a scalar field, the divergence and Hutchinson trace
  * estimate of a vector field, and the per-sample Jacobian (`ng.nn.batchedJacobian`). Each
  * is composed from vmap, jvp and vjp/grad, never forms the Hessian or Jacobian of the whole
@@ -13,3 +13,4 @@ export {
   type BatchedJacobianOptions,
   type JacobianMode,
 } from "./batched_jacobian.js";
+export { type OperatorOptions, type OperatorMethod } from "./taylor.js";

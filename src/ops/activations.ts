@@ -1,5 +1,5 @@
 /**
- * Activation functions and softmax (DESIGN.md §1 ops/): composites of primitives, written
+ * Activation functions and softmax: composites of primitives, written
  * so that neither the value nor the derivative overflows or turns NaN for large inputs —
  * including in the branch a `where` does not select, whose derivative still gets
  * evaluated (times zero) in reverse mode.

@@ -1,5 +1,5 @@
 /**
- * Creation functions (DESIGN.md §5): concrete tensors built by the tensor/ kernels and
+ * Creation functions: concrete tensors built by the tensor/ kernels and
  * wrapped with `fromNDArray`. The default dtype is float32; every function takes an
  * optional trailing `{ dtype }`. The *Like functions read only the shape and dtype of
  * their argument, so they also work on tracers (the result is a constant).

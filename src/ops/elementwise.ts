@@ -1,5 +1,5 @@
 /**
- * Elementwise composites (DESIGN.md §1 ops/, STYLE habit 3): one-liners over the
+ * Elementwise composites: one-liners over the
  * primitives, with no derivative rules of their own, so every derivative is the
  * primitives' and can be differentiated again.
  */

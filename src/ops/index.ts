@@ -1,5 +1,5 @@
 /**
- * Every user-facing op (DESIGN.md §1 ops/, §5): the primitives' user-facing functions and
+ * Every user-facing op: the primitives' user-facing functions and
  * the composites of this folder, under one name each. The public src/index.ts re-exports
  * this module. Importing it installs the Tensor methods (`x.add(y)`, `x.T`, ...).
  */

@@ -1,5 +1,5 @@
 /**
- * Linear-algebra composites (DESIGN.md §1 ops/): vector norms, dot, outer and trace,
+ * Linear-algebra composites: vector norms, dot, outer and trace,
  * written with the sum/max/matmul/slice primitives and elementwise ops only.
  */
 import type { Tensor } from "../core/tensor.js";

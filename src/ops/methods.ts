@@ -1,5 +1,5 @@
 /**
- * Tensor methods (DESIGN.md §2, §5): `x.add(y)`, `x.sum(axis)`, `x.T`, ... on every Tensor,
+ * Tensor methods: `x.add(y)`, `x.sum(axis)`, `x.T`, ... on every Tensor,
  * concrete or tracer, by installing the user-facing ops on `Tensor.prototype`. The method
  * types come from module augmentation of core/tensor.ts; the implementation table below is
  * typed against them, so a declared method without an implementation fails to compile.

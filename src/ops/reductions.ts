@@ -1,5 +1,5 @@
 /**
- * Reduction composites (DESIGN.md §1 ops/): mean, variance, std, sumSquares and a stable
+ * Reduction composites: mean, variance, std, sumSquares and a stable
  * logsumexp, written with the sum/max primitives and elementwise ops only. Axis
  * arguments follow `sum`: undefined/null = all axes, a number, or a list; negative axes
  * count from the end.

@@ -1,5 +1,5 @@
 /**
- * Adaptive optimiser rules (DESIGN.md §1 optim/): adam, adamw (decoupled weight decay),
+ * Adaptive optimiser rules: adam, adamw (decoupled weight decay),
  * rmsprop (optionally centered), adagrad and lion. Each is a hyperparameter record with
  * `init` and `apply` (rule.ts) written with nestgrad ops; every hyperparameter accepts a
  * number, a rank-0 tensor or a schedule. The learning rate also comes positionally, as in

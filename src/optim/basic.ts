@@ -1,5 +1,5 @@
 /**
- * Plain gradient-descent rules (DESIGN.md §1 optim/): `sgd`, `momentum` (heavy ball or
+ * Plain gradient-descent rules: `sgd`, `momentum` (heavy ball or
  * Nesterov) and `nesterov`. Each is a hyperparameter record with `init` and `apply` (see rule.ts);
  * the update u is subtracted from the parameter.
  */

@@ -1,11 +1,20 @@
 /**
- * The optim namespace (DESIGN.md §1 optim/, §5 `ng.optim`), in the style of Optimisers.jl:
+ * The optim namespace, in the style of Optimisers.jl:
  * rules are immutable hyperparameter records with `init` and `apply`; `setup(rule, ps)` and
  * `update(optState, ps, grads) -> [optState, ps]` walk any params tree purely; `freeze` /
  * `thaw` mark subtrees as not trained; every hyperparameter accepts a number, a rank-0
  * tensor or a schedule from `ng.optim.schedules`.
  */
-export { applyRule, isRule, type Rule, type Hyper, type Schedule, type Scalar } from "./rule.js";
+export {
+  applyRule,
+  isRule,
+  isTraceable,
+  type Rule,
+  type Hyper,
+  type Schedule,
+  type TraceableSchedule,
+  type Scalar,
+} from "./rule.js";
 export {
   sgd,
   momentum,

@@ -1,5 +1,5 @@
 /**
- * Optimiser rules (DESIGN.md §1 optim/, STYLE "Optimisers.jl"): the `Rule` contract, the
+ * Optimiser rules (Optimisers.jl): the `Rule` contract, the
  * hyperparameter type (a number, a scalar tensor or a schedule `step -> value`), and the
  * scalar arithmetic the rules share. A rule is an immutable hyperparameter record with
  * `init(p) -> state` and `apply(state, p, g, step) -> [state, update]`; the update is
@@ -41,7 +41,11 @@ export interface TraceableSchedule {
   readonly traceable: true;
 }
 
-/** True when `s` is a schedule that accepts a traced step. */
+/**
+ * True when `s` is a schedule that accepts a traced step.
+ * @example ng.optim.isTraceable(ng.optim.schedules.cosine(1, 100)) // true
+ * ng.optim.isTraceable((t: number) => 0.1 / (1 + t)) // false
+ */
 export function isTraceable(s: unknown): s is TraceableSchedule {
   return typeof s === "function" && (s as Partial<TraceableSchedule>).traceable === true;
 }

@@ -1,5 +1,5 @@
 /**
- * Hyperparameter schedules (DESIGN.md §1 optim/): functions `step -> value`, with `step`
+ * Hyperparameter schedules: functions `step -> value`, with `step`
  * the number of updates done so far (0 on the first update). Any hyperparameter of any
  * rule accepts one: `ng.optim.adam({ lr: ng.optim.schedules.cosine(1e-3, 1000) })`.
  * Schedules compose: `linearWarmup(v, n, then)` hands over to `then` after n steps. Each
@@ -113,7 +113,7 @@ function defineSchedule(fn: string, f: (step: Scalar) => Scalar): TraceableSched
  * number; float32 when traced) and returns a rank-0 tensor (or a number).
  * @example
  * const decay = ng.optim.schedules.traceable((t) => ng.mul(0.1, ng.pow(0.99, t)));
- * decay(2) // 0.1 · 0.99² = 0.09801
+ * decay(2) // 0.09801: 0.1 · 0.99²
  */
 export function traceable(fn: (step: Tensor) => Tensor | number): TraceableSchedule {
   if (typeof fn !== "function") {
@@ -201,7 +201,9 @@ export function cosine(
  * constant). Under `ng.jit` a schedule `then` must be traceable.
  * @example
  * const s = ng.optim.schedules.linearWarmup(1e-3, 100, ng.optim.schedules.cosine(1e-3, 900));
- * s(50) // 5e-4; s(100) // 1e-3; s(1000) // 0
+ * s(50) // 5e-4
+ * s(100) // 1e-3
+ * s(1000) // 0
  */
 export function linearWarmup(
   v0: number,

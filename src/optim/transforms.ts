@@ -1,6 +1,6 @@
 /**
- * Gradient transformations and composition (DESIGN.md §1 optim/, STYLE "chaining is itself
- * a rule"): `chain` runs rules in sequence, each one's update feeding the next as its
+ * Gradient transformations and composition (chaining is itself
+ * a rule): `chain` runs rules in sequence, each one's update feeding the next as its
  * gradient; `clipByGlobalNorm` (a tree-wide rule: it implements `applyTree`),
  * `clipByValue` and `weightDecay` transform the gradient. On their own their output is
  * subtracted as is (a step size of 1); put them before a rule with a learning rate:

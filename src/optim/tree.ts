@@ -1,5 +1,5 @@
 /**
- * The tree walkers of optim/ (DESIGN.md §1 optim/, STYLE "tree walking written once"):
+ * The tree walkers of optim/ (tree walking written once):
  * `setup(rule, ps)` builds an OptState whose `state` mirrors the params tree (each
  * parameter leaf replaced by the rule's state for it, a pytree of tensors) plus a step
  * counter (a rank-0 int32 tensor, like Optax's `count`, so a jitted training step traces
@@ -161,7 +161,8 @@ function statesAtLeaves(def: TreeDef, stateTree: unknown, fname: string): unknow
  * let ps = { w: ng.array([1, 2]) };
  * let os = ng.optim.setup(ng.optim.sgd(0.1), ps);
  * const g = ng.grad(loss)(ps);
- * [os, ps] = ng.optim.update(os, ps, g); // ps.w = [0.8, 1.6]
+ * [os, ps] = ng.optim.update(os, ps, g);
+ * ps.w // [0.8, 1.6]
  */
 export function update<R extends Rule, P>(
   optState: OptState<R>,
@@ -205,7 +206,7 @@ export function update<R extends Rule, P>(
     active.map((i) => states[i]),
     active.map((i) => params[i]!),
     active.map((i) => gs[i]!),
-    // A concrete count is read (exact float64 arithmetic in rules and schedules); a traced one stays a tensor.
+    // A concrete count is read as a number (exact float64 arithmetic); a traced one stays a tensor.
     knownValue(os.step) ?? os.step,
   );
   const outStates = states.slice();

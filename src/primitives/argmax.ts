@@ -1,5 +1,5 @@
 /**
- * Index of the maximum along one axis or over the flattened tensor (DESIGN.md §3), as
+ * Index of the maximum along one axis or over the flattened tensor, as
  * int32. A structural primitive with no derivative (its tangent is zero). The shared
  * definition helper is also used by argmin.
  * @example ng.argmax(ng.array([[1, 5], [7, 4]]), 1) // [1, 0]

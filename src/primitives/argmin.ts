@@ -1,5 +1,5 @@
 /**
- * Index of the minimum along one axis or over the flattened tensor (DESIGN.md §3), as
+ * Index of the minimum along one axis or over the flattened tensor, as
  * int32; no derivative. Shares its definition helper with argmax.
  * @example ng.argmin(ng.array([[1, 5], [7, 4]]), 1) // [0, 1]
  */

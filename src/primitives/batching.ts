@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the batching (vmap) rules of the primitives (DESIGN.md §3): moving a
+ * Helpers shared by the batching (vmap) rules of the primitives: moving a
  * batch axis to the front, materialising an unbatched operand as a broadcast view, and
  * the rules of the elementwise families.
  */

@@ -1,5 +1,5 @@
 /**
- * The elementwise binary family (DESIGN.md §3): z = f(x, y) on operands of equal shape
+ * The elementwise binary family: z = f(x, y) on operands of equal shape
  * and dtype. The user-facing wrapper does NumPy broadcasting (with the broadcastTo
  * primitive, whose transpose sums back) and dtype promotion (with cast), so the rules of
  * each binary primitive never see broadcasting.

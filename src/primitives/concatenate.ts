@@ -1,5 +1,5 @@
 /**
- * Joining tensors along an existing axis (DESIGN.md §3). The primitive takes n inputs of
+ * Joining tensors along an existing axis. The primitive takes n inputs of
  * one dtype whose shapes agree except along `axis`. Linear in every input:
  * d concat(xs) = concat(dxs) (zero tangents filled in); the transpose hands each linear
  * input its slice of the cotangent. `stack` is a wrapper (reshape + concatenate).

@@ -1,5 +1,5 @@
 /**
- * N-d convolution, channels-last (DESIGN.md §3; a primitive for speed): x [B, ...spatial,
+ * N-d convolution, channels-last (a primitive for speed): x [B, ...spatial,
  * Cin] and w [...kernel, Cin/groups, Cout] give y [B, ...outSpatial, Cout] with
  * y[b, o, co] = Σ_{t, ci} x[b, o·s + t·dil − lo, ci] · w[t, ci, co] (per group). Bilinear,
  * and one member of a closed family of three primitives built on the trilinear form

@@ -1,5 +1,5 @@
 /**
- * The adjoint of convolution wrt its input (DESIGN.md §3), also the user-facing transposed
+ * The adjoint of convolution wrt its input, also the user-facing transposed
  * convolution: convBackInput(y, w) = ∂T/∂x of the trilinear form T(x, w, y) = ⟨conv(x, w), y⟩,
  * i.e. dx[b, i, ci] = Σ_{o, t : o·s + t·dil − lo = i} Σ_co y[b, o, co] · w[t, ci, co] for x of
  * spatial shape `inputShape`. Bilinear in (y, w); its transposes are conv (wrt y) and

@@ -1,5 +1,5 @@
 /**
- * The adjoint of convolution wrt its kernel (DESIGN.md §3): convBackKernel(x, y) = ∂T/∂w of
+ * The adjoint of convolution wrt its kernel: convBackKernel(x, y) = ∂T/∂w of
  * the trilinear form T(x, w, y) = ⟨conv(x, w), y⟩, i.e.
  * dw[t, ci, co] = Σ_{b, o} x[b, o·s + t·dil − lo, ci] · y[b, o, co] (per group) for a kernel of
  * spatial shape `kernelShape`. Bilinear in (x, y); its transposes are convBackInput (wrt x)

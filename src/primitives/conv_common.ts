@@ -1,6 +1,5 @@
 /**
- * Shared parameter types and option resolution of the convolution family (DESIGN.md §3,
- * §7): `conv`, its two adjoints `convBackInput` / `convBackKernel` and the pooling
+ * Shared parameter types and option resolution of the convolution family: `conv`, its two adjoints `convBackInput` / `convBackKernel` and the pooling
  * primitives. User options (a number or per-dim array for stride/dilation; "valid",
  * "same", a number or per-dim [lo, hi] pairs for padding) are resolved here into the fully
  * explicit params the primitives carry; every error names the op, the option and the

@@ -1,11 +1,12 @@
 /**
- * Argument coercion shared by every user-facing op wrapper (DESIGN.md §5, §7): numbers
+ * Argument coercion shared by every user-facing op wrapper: numbers
  * and nested arrays become tensors, anything else is rejected with the argument's name.
  */
 import { ConcreteTensor, Tensor } from "../core/tensor.js";
 import { checkDType, weakDType, type DType } from "../tensor/dtype.js";
 import { fromNested, NDArray } from "../tensor/ndarray.js";
 import { checkOptions } from "../util/options.js";
+import { cast } from "./cast.js";
 
 export type TensorLike = Tensor | number | boolean;
 /** Anything `array()` accepts: a tensor, a number, nested arrays, a TypedArray or an NDArray. */
@@ -50,12 +51,10 @@ export function array(values: unknown, options: { dtype?: DType } = {}): Tensor 
   checkOptions("array", options, ["dtype"]);
   const dtype =
     options.dtype === undefined ? undefined : checkDType(options.dtype, "options.dtype");
-  if (values instanceof Tensor) {
-    const v = values.concrete("array()");
-    return new ConcreteTensor(
-      dtype && dtype !== v.dtype ? fromNested(v.toArray(), dtype, "array: values") : v,
-    );
-  }
+  // A tensor (or a tracer) passes through — Tensors are immutable, and a tracer keeps its
+  // derivative; a dtype change is a cast, which differentiates like any op.
+  if (values instanceof Tensor)
+    return dtype && dtype !== values.dtype ? cast(values, dtype) : values;
   if (values instanceof NDArray) return new ConcreteTensor(values);
   return new ConcreteTensor(fromNested(values, dtype, "array: values"));
 }

@@ -1,5 +1,5 @@
 /**
- * How a primitive is declared (DESIGN.md §3). A primitive file calls `definePrimitive`
+ * How a primitive is declared. A primitive file calls `definePrimitive`
  * (or one of the family helpers below) with its impl, shape rule, JVP rule, transpose rule
  * when it is linear, its ONNX lowering rule, and a test spec that the registry-driven test
  * runs. The types make a linear primitive without a transpose rule, or a primitive defined

@@ -1,5 +1,5 @@
 /**
- * Reversal along axes (DESIGN.md §3), an O(1) negative-stride view. Linear and its own
+ * Reversal along axes, an O(1) negative-stride view. Linear and its own
  * adjoint: d flip(x) = flip(dx), transpose = flip.
  * @example ng.flip(ng.array([1, 2, 3])) // [3, 2, 1]
  */

@@ -1,5 +1,5 @@
 /**
- * The primitive registry (DESIGN.md §3): one const list of every primitive. Name unions
+ * The primitive registry: one const list of every primitive. Name unions
  * are derived from it, and the registry-driven test in test/primitives.test.ts checks
  * every entry (and that every primitive file is enrolled here).
  */

@@ -1,5 +1,5 @@
 /**
- * Matrix product (DESIGN.md §3; a primitive for speed). The primitive multiplies operands
+ * Matrix product (a primitive for speed). The primitive multiplies operands
  * of rank >= 2 with equal batch dimensions and dtype: [...B, m, k] @ [...B, k, n]. The
  * user-facing `matmul` adds NumPy semantics on top (1-D promotion, batch broadcasting,
  * dtype promotion). Bilinear: d(a@b) = da@b + a@db; transposes ct_a = ct@bᵀ, ct_b = aᵀ@ct

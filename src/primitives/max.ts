@@ -1,5 +1,5 @@
 /**
- * Maximum over axes (DESIGN.md §3), optionally keeping reduced axes as size 1. The
+ * Maximum over axes, optionally keeping reduced axes as size 1. The
  * derivative follows the maximal entries; ties share it equally (a subgradient):
  * d max(x) = sum(dx · [x = max] / #ties). The tie rule and the axis check are shared with min.
  * @example ng.max(ng.array([[1, 5], [3, 4]]), 1) // [5, 4]

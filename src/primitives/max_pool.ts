@@ -1,5 +1,5 @@
 /**
- * Max pooling, channels-last (DESIGN.md §3; a primitive for structure): each output is the
+ * Max pooling, channels-last (a primitive for structure): each output is the
  * maximum of its window of x [B, ...spatial, C]; padding acts as −∞. The derivative follows
  * the first maximal element of each window (a subgradient at ties):
  * d maxPool(x) = maxPoolSelect(dx, x), a linear primitive whose transpose scatters into the

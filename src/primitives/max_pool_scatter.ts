@@ -1,5 +1,5 @@
 /**
- * The adjoint of maxPoolSelect (DESIGN.md §3): maxPoolScatter(ct, x) scatter-adds ct
+ * The adjoint of maxPoolSelect: maxPoolScatter(ct, x) scatter-adds ct
  * (maxPool's output shape) into zeros shaped like x at the first maximal element of every
  * pooling window of x. Linear in ct, piecewise constant in x:
  * d maxPoolScatter(ct, x) = maxPoolScatter(dct, x); the transpose is maxPoolSelect(ct', x).

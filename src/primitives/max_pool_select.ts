@@ -1,5 +1,5 @@
 /**
- * The tangent map of max pooling (DESIGN.md §3): maxPoolSelect(t, x) gathers t (shaped like
+ * The tangent map of max pooling: maxPoolSelect(t, x) gathers t (shaped like
  * x) at the first maximal element of every pooling window of x. Linear in t; x only picks
  * positions (piecewise constant, zero derivative):
  * d maxPoolSelect(t, x) = maxPoolSelect(dt, x); the transpose is maxPoolScatter(ct, x).

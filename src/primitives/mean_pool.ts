@@ -1,5 +1,5 @@
 /**
- * Mean pooling, channels-last (DESIGN.md §3 "prefer a composite"): not a primitive but a
+ * Mean pooling, channels-last: not a primitive but a
  * composite over `conv` — a depthwise convolution (groups = C) with a kernel of ones,
  * divided by the number of input elements in each window (padding is not counted, as in
  * TensorFlow). It inherits conv's derivative rules, so it differentiates to any order.

@@ -1,5 +1,5 @@
 /**
- * Minimum over axes (DESIGN.md §3), optionally keeping reduced axes as size 1. The
+ * Minimum over axes, optionally keeping reduced axes as size 1. The
  * derivative follows the minimal entries; ties share it equally:
  * d min(x) = sum(dx · [x = min] / #ties) (rule shared with max).
  * @example ng.min(ng.array([[1, 5], [3, 4]]), 1) // [1, 3]

@@ -1,5 +1,5 @@
 /**
- * The ONNX lowering slot of a primitive (DESIGN.md §3, §6): the interface through which
+ * The ONNX lowering slot of a primitive: the interface through which
  * each primitive file's `onnx` rule emits ONNX nodes, and small helpers shared by those
  * rules. The builder that implements it lives with the ONNX backend (src/jit/onnx/); this
  * module only declares what a rule may call, so primitives stay below the jit layer.

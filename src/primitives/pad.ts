@@ -1,5 +1,5 @@
 /**
- * Constant padding (DESIGN.md §3): widths[d] = [before, after] elements of `value` around
+ * Constant padding: widths[d] = [before, after] elements of `value` around
  * axis d. d pad(x, v) = pad(dx, 0): the tangent is always padded with zeros, so the
  * primitive is only applied to tangents with value 0, where it is linear; the transpose
  * slices the cotangent back to the input positions.

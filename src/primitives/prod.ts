@@ -1,5 +1,5 @@
 /**
- * Product over axes (DESIGN.md §3), optionally keeping reduced axes as size 1.
+ * Product over axes, optionally keeping reduced axes as size 1.
  * d prod(x) = sum(dx_i · prod_{j≠i} x_j). The "product of the others" is computed without
  * division (exact when x contains zeros) as exclusive left times exclusive right
  * cumulative products along the flattened reduced axes. Each cumulative product is a

@@ -1,5 +1,5 @@
 /**
- * Strided slicing (DESIGN.md §3). The primitive takes one resolved range per axis
+ * Strided slicing. The primitive takes one resolved range per axis
  * (start, stop, step; no dropped axes) and is an O(1) strided view; the user-facing
  * `slice` resolves Python-style specs (negative indices, clamping, negative steps) and
  * drops the axes indexed by an integer with a reshape. Linear: d slice(x) = slice(dx);

@@ -1,5 +1,5 @@
 /**
- * The adjoint of `slice` (DESIGN.md §3): writes `updates` into zeros of `shape` at the
+ * The adjoint of `slice`: writes `updates` into zeros of `shape` at the
  * positions a resolved slice selects. Linear: d sliceScatter(u) = sliceScatter(du), and
  * its transpose is the slice itself. Used by reverse mode; not a user-facing op.
  * @example sliceScatter(ng.ones([2]), { starts: [0], stops: [4], steps: [2], shape: [4] }) // [1, 0, 1, 0]

@@ -1,5 +1,5 @@
 /**
- * Gradient blocking (DESIGN.md §5 `ng.stopGradient`): the identity on values whose JVP
+ * Gradient blocking: the identity on values whose JVP
  * returns a zero tangent, so no derivative, of any order or mode, flows through it.
  * @example ng.grad((x) => ng.mul(x, ng.stopGradient(x)))(ng.array(3)) // 3, not 6
  */

@@ -1,5 +1,5 @@
 /**
- * Gather along an axis (DESIGN.md §3), like numpy.take: out.shape = x.shape[:axis] +
+ * Gather along an axis, like numpy.take: out.shape = x.shape[:axis] +
  * indices.shape + x.shape[axis+1:]. Linear in x: d take(x, i) = take(dx, i); the indices
  * are never differentiated. The transpose scatter-adds the cotangent (takeTranspose).
  * @example ng.take(ng.array([10, 20, 30]), [2, 0, 2]) // [30, 10, 30]

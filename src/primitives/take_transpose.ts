@@ -1,5 +1,5 @@
 /**
- * Scatter-add, the adjoint of `take` (DESIGN.md §3): zeros of `shape` with
+ * Scatter-add, the adjoint of `take`: zeros of `shape` with
  * out[..., indices[j], ...] += updates[..., j, ...] (repeated indices accumulate). Linear
  * in the updates: d takeTranspose(u, i) = takeTranspose(du, i); its transpose is take.
  * @example ng.takeTranspose(ng.ones([3]), [0, 2, 0], 0, [3]) // [2, 0, 1]

@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the Taylor-mode rules of the primitives (DESIGN.md §3; the interpreter
+ * Helpers shared by the Taylor-mode rules of the primitives (the interpreter
  * is core/taylor.ts): applying a linear map to every direction of a jet, the second-order
  * contractions that differ between the "sum" (Laplacian) and "diag" (Hessian diagonal)
  * passes, the elementwise rule y = φ(x), and a generic rule derived from a primitive's JVP

@@ -1,5 +1,5 @@
 /**
- * Axis permutation (DESIGN.md §3): out.shape[i] = x.shape[perm[i]]. Linear:
+ * Axis permutation: out.shape[i] = x.shape[perm[i]]. Linear:
  * d transpose(x) = transpose(dx), and the transpose rule applies the inverse permutation.
  * `swapAxes` and `moveAxis` are wrappers over the same primitive.
  * @example ng.transpose(ng.zeros([2, 3, 4]), [2, 0, 1]).shape // [4, 2, 3]

@@ -1,5 +1,5 @@
 /**
- * The elementwise unary family (DESIGN.md §3): shared plumbing for primitives of the form
+ * The elementwise unary family: shared plumbing for primitives of the form
  * y = f(x). Each primitive file supplies its kernel, dtype rule and JVP rule.
  */
 import type { ShapedArray } from "../core/aval.js";
@@ -26,6 +26,8 @@ export interface UnaryOptions {
   order?: number;
   /** ONNX lowering of y = f(x). */
   onnx: OnnxRule<UnaryParams>;
+  /** [φ'(x), φ''(x)] in closed form for the Taylor rule (default: from the JVP rule). */
+  taylor?: (x: Tensor, y: Tensor) => [Tensor, Tensor];
 }
 
 export function unaryDType(kind: "float" | "same" | "bool", d: DType): DType {
@@ -69,11 +71,17 @@ export function defineUnary<N extends string>(
       if (options.nonDifferentiable || !tangent) {
         return { value: bind1(self, [x!.value]), jet1: null, jet2: null };
       }
+      if (options.taylor) {
+        const y = bind1(self, [x!.value]);
+        const [d1, d2] = options.taylor(x!.value, y);
+        return elementwiseJets(y, d1, d2, x!, ctx);
+      }
       const one = broadcastTo(toTensor(1, `${name}: one`, x!.value.dtype), x!.value.shape);
       const eps = new JVPTrace(currentTrace());
       const xe = eps.lift(x!.value, one);
-      const [d1, d2] = eps.unpack(withTrace(eps, () => tangent(xe, bind1(self, [xe]), one)));
-      return elementwiseJets(bind1(self, [x!.value]), d1, d2, x!, ctx);
+      const ye = withTrace(eps, () => bind1(self, [xe]));
+      const [d1, d2] = eps.unpack(withTrace(eps, () => tangent(xe, ye, one)));
+      return elementwiseJets(eps.unpack(ye)[0], d1, d2, x!, ctx);
     },
     testSpec,
     onnx: options.onnx,

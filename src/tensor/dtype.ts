@@ -1,5 +1,5 @@
 /**
- * Data types of the tensor layer (DESIGN.md §1, tensor/): the four dtypes, their
+ * Data types of the tensor layer (tensor/): the four dtypes, their
  * TypedArray storage, type promotion and validation of dtype arguments.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Printing of NDArrays (DESIGN.md §1 tensor/): a NumPy-like `array([...], dtype=...)`
+ * Printing of NDArrays: a NumPy-like `array([...], dtype=...)`
  * layout with one column width for the whole array, floats with at most 4 fractional
  * digits (scientific notation when the magnitudes are very large, very small or spread
  * over more than three decades), and NumPy's summarisation of arrays with more than

@@ -1,5 +1,5 @@
 /**
- * The tensor layer (DESIGN.md §1 tensor/, §6.1, §7): dtypes, shapes with broadcasting,
+ * The tensor layer: dtypes, shapes with broadcasting,
  * the immutable NDArray, specialised CPU kernels and the counter-based random generator.
  * It knows nothing about automatic differentiation.
  */

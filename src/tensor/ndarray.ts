@@ -1,5 +1,5 @@
 /**
- * NDArray: the immutable, concrete n-d array of the tensor layer (DESIGN.md §1 tensor/).
+ * NDArray: the immutable, concrete n-d array of the tensor layer.
  * Row-major storage in a TypedArray with element strides and an offset, so reshape of a
  * contiguous array, transpose, broadcastTo, slice and flip are O(1) views. Kernels never
  * write into an NDArray they did not just allocate.

@@ -1,6 +1,5 @@
 /**
- * Counter-based pseudo-random numbers with explicit, splittable keys (DESIGN.md §1
- * tensor/, §5 `random`). The generator is Philox4x32-10 (Salmon, Moraes, Dror and Shaw,
+ * Counter-based pseudo-random numbers with explicit, splittable keys. The generator is Philox4x32-10 (Salmon, Moraes, Dror and Shaw,
  * "Parallel random numbers: as easy as 1, 2, 3", SC 2011): a keyed bijection of a 128-bit
  * counter, so element i of every output is a pure function of (key, i) and the same key
  * gives the same numbers on every platform, whatever the chunking. A key is an int32

@@ -1,5 +1,5 @@
 /**
- * Shapes, strides, NumPy broadcasting and axis normalisation (DESIGN.md §1 tensor/, §7).
+ * Shapes, strides, NumPy broadcasting and axis normalisation.
  * Every helper validates and names the offending argument.
  */
 import { formatValue } from "../util/check.js";

@@ -1,5 +1,5 @@
 /**
- * Shipped testing helpers (DESIGN.md §1 testing/): `checkGrads` compares forward and
+ * Shipped testing helpers: `checkGrads` compares forward and
  * reverse mode against central finite differences to any order, and `allclose`.
  * Use float64 inputs: finite differences in float32 cannot resolve derivatives well.
  */

@@ -1,5 +1,5 @@
 /**
- * The train namespace (DESIGN.md §1 train/, §5 `ng.train`): TrainState, computeGradients,
+ * The train namespace: TrainState, computeGradients,
  * applyGradients and trainStep (state.ts), and saving / loading of parameters and state.
  */
 export {

@@ -1,6 +1,5 @@
 /**
- * Saving and loading parameters and state (DESIGN.md §1 train/, §7; issue 4 "Saving and
- * loading"): any pytree of tensors (float32, float64, int32, bool), numbers, booleans,
+ * Saving and loading parameters and state: any pytree of tensors (float32, float64, int32, bool), numbers, booleans,
  * strings, null/undefined, plain objects and arrays — `nn` params and state, optimiser
  * state with its step counter, a whole TrainState minus its model — written as versioned
  * JSON (`saveJSON`/`loadJSON`) or as a compact binary file (`saveBinary`/`loadBinary`).
@@ -561,7 +560,7 @@ function readJSONTensor(fn: string, rec: unknown, path: string): Tensor {
  *
  * @example
  * const text = ng.train.saveJSON({ w: ng.array([1, 2]) });
- * const { w } = ng.train.loadJSON(text, { w: ng.zeros([2]) }); // w = [1, 2]
+ * ng.train.loadJSON(text, { w: ng.zeros([2]) }).w // [1, 2]
  * ng.train.loadJSON(text, { w: ng.zeros([3]) }); // throws SerializationError (shape mismatch)
  */
 export function loadJSON<T>(text: string, template: T): T;

@@ -1,5 +1,5 @@
 /**
- * The training loop pieces (DESIGN.md §1 train/, §5 `ng.train`), in the style of Lux.jl's
+ * The training loop pieces, in the style of Lux.jl's
  * Training API: a TrainState `{ model, ps, st, optState, step }` is plain immutable data;
  * `computeGradients` differentiates an objective `(model, ps, st, data) -> [loss, st, stats]`
  * with `ng.valueAndGrad` (hasAux), `applyGradients` runs the optimiser, and `trainStep` does
@@ -69,6 +69,15 @@ function checkTrainState(ts: unknown, fname: string): TrainState {
   ) {
     throw new TypeError(
       `${fname}: ts: expected a TrainState from ng.train.trainState(model, ps, st, rule), got ${describeValue(ts)}`,
+    );
+  }
+  if (!(t.step instanceof Tensor) || t.step.ndim !== 0 || t.step.dtype !== "int32") {
+    throw new TypeError(
+      `${fname}: ts.step: expected the step count as a rank-0 int32 tensor, got ${
+        t.step instanceof Tensor
+          ? `${t.step.dtype}${formatShape(t.step.shape)}`
+          : describeValue(t.step)
+      }`,
     );
   }
   return t;

@@ -1,5 +1,5 @@
 /**
- * Shared argument handling of the transforms (DESIGN.md §5, §7): flattening pytrees of
+ * Shared argument handling of the transforms: flattening pytrees of
  * arguments into tensors with their paths, argnums selection, and validation of tangents
  * and cotangents against primals with errors that name the path and the shapes.
  */

@@ -1,5 +1,5 @@
 /**
- * User-defined derivative rules (DESIGN.md §5): `customJvp` and `customVjp`. Both are
+ * User-defined derivative rules: `customJvp` and `customVjp`. Both are
  * higher-order primitives whose rules call the user's functions, which are written in
  * nestgrad ops, so functions with custom rules differentiate again to any order. Unlike
  * JAX, a customVjp function can also be forward-differentiated: its tangent map is the

@@ -1,5 +1,5 @@
 /**
- * Gradients (DESIGN.md §5): `grad` and `valueAndGrad` with `argnums` and `hasAux`, built
+ * Gradients: `grad` and `valueAndGrad` with `argnums` and `hasAux`, built
  * on linearize + transpose (vjp.ts). The output must be a float scalar.
  */
 import { Tensor } from "../core/tensor.js";
@@ -68,8 +68,8 @@ export function valueAndGrad<F extends Fn, const O extends GradOptions = NoOptio
 }
 
 /**
- * Handles an inner gradient while an outer transform is active (nested switching,
- * DESIGN.md §4): given the flat objective and the differentiated leaves it returns
+ * Handles an inner gradient while an outer transform is active (nested
+ * switching): given the flat objective and the differentiated leaves it returns
  * [value, ...aux, ...grads], or null to fall back to plain nesting. Installed by nested/.
  */
 export type NestedGradHandler = (

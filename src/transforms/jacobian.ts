@@ -1,5 +1,5 @@
 /**
- * Jacobians and second derivatives (DESIGN.md §5): `jacfwd` (one JVP per input element),
+ * Jacobians and second derivatives: `jacfwd` (one JVP per input element),
  * `jacrev` (one pullback per output element), `hessian = jacfwd(jacrev(f))` and `hvp`
  * (forward-over-reverse: one JVP of the gradient). The Jacobian of an output leaf of shape
  * O with respect to an argument of shape I has shape [...O, ...I].

@@ -1,5 +1,5 @@
 /**
- * Forward mode (DESIGN.md §2, §5): `jvp(f, primals, tangents) -> [out, tangentOut]`,
+ * Forward mode: `jvp(f, primals, tangents) -> [out, tangentOut]`,
  * pushing tangents through f with a fresh JVP trace. Nests with any other transform.
  */
 import { JVPTrace } from "../core/jvp.js";

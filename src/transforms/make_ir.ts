@@ -1,6 +1,6 @@
 /**
  * `makeIR(f)(...args)`: stages f to IR with abstract arguments of the given shapes and
- * dtypes (DESIGN.md §2) and type checks it. Reading a value inside f raises a
+ * dtypes and type checks it. Reading a value inside f raises a
  * ConcretizationError that explains what to do instead.
  */
 import { checkFunction, checkReturned } from "../util/check.js";

@@ -1,5 +1,5 @@
 /**
- * Reverse mode as linearize + transpose (DESIGN.md §2): f is run under a JVP trace whose
+ * Reverse mode as linearize + transpose: f is run under a JVP trace whose
  * tangents are abstract tracers of a staging trace, which records the linear tangent
  * program as IR while primal values are computed eagerly; the pullback evaluates that IR
  * transposed. Because every rule is written with nestgrad ops, the pullback can itself be
@@ -83,8 +83,8 @@ export interface Pullback {
 }
 
 /**
- * Handles an inner vjp/jacrev while an outer transform is active (nested switching,
- * DESIGN.md §4); returns null to fall back to plain nesting. Installed by nested/.
+ * Handles an inner vjp/jacrev while an outer transform is active (nested
+ * switching); returns null to fall back to plain nesting. Installed by nested/.
  */
 export type NestedPullbackHandler = (
   fn: (xs: Tensor[]) => Tensor[],

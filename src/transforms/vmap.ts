@@ -1,5 +1,5 @@
 /**
- * `vmap(f, inAxes, outAxes)` (DESIGN.md §2, §5): vectorises f over a batch axis with the
+ * `vmap(f, inAxes, outAxes)`: vectorises f over a batch axis with the
  * batching interpreter, so f is written for one example and runs on a batch with batched
  * kernels. in/out axes are a number, null (unbatched), or a pytree prefix of the
  * arguments / outputs. Nests with itself and with every AD transform.

@@ -1,6 +1,6 @@
 /**
  * Argument checks shared by the public functions that take a callback or return what a
- * user function returned (DESIGN.md §7): a non-function is an error naming the op and
+ * user function returned: a non-function is an error naming the op and
  * the argument, and a user function that returned nothing is told so in plain words. The
  * bottom layer: it imports nothing from the library but util/.
  */

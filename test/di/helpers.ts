@@ -1,4 +1,4 @@
-// Shared pieces of the ng.di tests (issue 7): the scenario table with closed-form
+// Shared pieces of the ng.di tests: the scenario table with closed-form
 // derivatives (scalar→scalar, scalar→vector, vector→scalar, vector→vector, matrix inputs,
 // pytree inputs and outputs, constant and cache contexts), the backend table, and helpers
 // that flatten results and rebuild directions.

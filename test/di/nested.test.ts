@@ -1,4 +1,4 @@
-// ng.di operators under outer transforms (issue 7, DESIGN.md §4): an inner di operator
+// ng.di operators under outer transforms: an inner di operator
 // takes part in nested switching like the native transforms (stats count the staged
 // call), every captured or constant parameter gets its gradient, and the results agree
 // with the native nesting and with finite differences of the outer derivative.

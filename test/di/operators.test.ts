@@ -1,4 +1,4 @@
-// The ng.di scenario table (issue 7): every scenario through every backend and every
+// The ng.di scenario table: every scenario through every backend and every
 // operator, checked against closed forms (finite differences to their own tolerance);
 // operators a backend cannot serve must raise an error naming the operator and the backend.
 import { describe, expect, it } from "vitest";

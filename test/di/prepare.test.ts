@@ -1,4 +1,4 @@
-// Preparation of the ng.di operators (issue 7): a prepared operator is staged once and
+// Preparation of the ng.di operators: a prepared operator is staged once and
 // gives the same results as the plain operator at new points, identical across calls;
 // mismatched shapes, dtypes, structure or changed non-tensor constants raise; functions
 // that cannot be staged, cache contexts and calls under outer transforms re-run f.

@@ -1,4 +1,4 @@
-// ng.di.autoSparse (issue 7): the detected patterns are exact for the modelled primitives
+// ng.di.autoSparse: the detected patterns are exact for the modelled primitives
 // and conservative otherwise, sparse Jacobians and Hessians equal the dense ones, and they
 // take one pass per colour — fewer than columns (asserted through ng.di.stats()).
 import { describe, expect, it } from "vitest";

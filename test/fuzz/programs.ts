@@ -750,7 +750,8 @@ export const EXECUTORS: readonly Executor[] = [
   { name: "eager", wrap: (f) => f },
   // Stage to IR at the arguments' shapes, then evaluate the IR (under whatever transform is active).
   { name: "staged", wrap: (f) => (xs) => evalIR(ng.makeIR(f)(xs), xs)[0]! },
-  // jit goes here: { name: "jit", wrap: (f) => ng.jit(f) },
+  // Compiled: ng.jit on the default backend (ONNX Runtime where installed), under any transform.
+  { name: "jit", wrap: (f) => ng.jit(f) },
 ];
 
 /** Nested-switching settings under which second derivatives are recomputed and compared. */

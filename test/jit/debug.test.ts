@@ -39,7 +39,9 @@ describe.each(["interpreter", "onnxruntime"])("debugNans on backend %s", (backen
       expect(e, how).toBeInstanceOf(ng.FloatingPointError);
       expect((e as ng.FloatingPointError).primitive, how).toBe("log");
       expect(e!.message, how).toMatch(
-        new RegExp(`debugNans: primitive 'log'.*the jitted program f \\(backend ${backend}\\) produced a non-finite value in output 0`),
+        new RegExp(
+          `debugNans: primitive 'log'.*the jitted program f \\(backend ${backend}\\) produced a non-finite value in output 0`,
+        ),
       );
     }
   });

@@ -115,7 +115,8 @@ describe("jitted.async", () => {
   it("refuses transforms and staging, saying to call the synchronous function", () => {
     const jf = ng.jit((x: Tensor) => ng.sum(ng.sin(x)));
     const x = ng.array([0.5, 1]);
-    const msg = /f\.async\(\.\.\.\) was called under a transform.*Call the synchronous jitted function/;
+    const msg =
+      /f\.async\(\.\.\.\) was called under a transform.*Call the synchronous jitted function/;
     expect(() => ng.grad((y: Tensor) => jf.async(y) as never)(x)).toThrow(msg);
     expect(() => ng.vmap((y: Tensor) => jf.async(y) as never)(ng.stack([x, x]))).toThrow(msg);
     expect(() => ng.jit((y: Tensor) => jf.async(y) as never)(x)).toThrow(
@@ -141,6 +142,21 @@ describe("jitted.async", () => {
     expect(auto.stats().backend).toBe("interpreter");
     expect(auto.stats().notes.join("\n")).toMatch(
       /backend auto: onnxruntime could not run the program asynchronously \(.*Cannot find package 'onnxruntime-web'.*\); the interpreter runs it/,
+    );
+  });
+
+  it("counts a runtime that cannot start (no WebAssembly binary) as unavailable", async () => {
+    const ortWeb = await import("onnxruntime-web");
+    setAsyncOrtLoader("onnxruntime-web", () => ({
+      ...ortWeb,
+      InferenceSession: {
+        create: () => Promise.reject(new Error("failed to fetch ort-wasm-simd-threaded.jsep.wasm")),
+      },
+    }));
+    const f = (x: Tensor) => ng.exp(x);
+    const forced = ng.jit(f, { backend: "onnxruntime", ortPackage: "onnxruntime-web" });
+    await expect(forced.async(ng.array([1]))).rejects.toThrow(
+      /onnxruntime-web could not be started: failed to fetch ort-wasm-simd-threaded\.jsep\.wasm/,
     );
   });
 

@@ -121,7 +121,7 @@ describe("a jitted training step is staged once and equals the eager step", () =
 
 describe("schedules under jit", () => {
   const steps = [0, 1, 2, 3, 7, 12, 40];
-  const cases: [string, ng.optim.Schedule][] = [
+  const cases: [string, ng.optim.TraceableSchedule][] = [
     ["constant", S.constant(0.3)],
     ["exponential", S.exponential(0.1, 0.5, 3)],
     ["exponential (staircase)", S.exponential(0.1, 0.5, 3, { staircase: true })],
@@ -132,7 +132,7 @@ describe("schedules under jit", () => {
   ];
   it.each(cases)("%s: a traced int32 step gives the number form's values", (_name, s) => {
     for (const backend of BACKENDS) {
-      const js = ng.jit((t: Tensor) => (s as (step: Tensor) => Tensor)(t), { backend });
+      const js = ng.jit((t: Tensor) => s(t), { backend });
       for (const t of steps) {
         const got = js(ng.array(t, { dtype: "int32" }));
         expect(got.dtype).toBe("float32");
@@ -203,5 +203,19 @@ describe("saving and restoring in the middle of jitted training", () => {
     }
     // The restored state has the same signature: still one trace.
     expect(jstep.stats().traces).toBe(1);
+  });
+});
+
+describe("the step count must be a tensor", () => {
+  it("a state whose step is a JS number is an error naming the field", () => {
+    const g = ng.grad((p: Params) => loss(p, BATCHES[0]!))(PS0);
+    const os = { ...optim.setup(optim.sgd(0.1), PS0), step: 3 } as never;
+    expect(() => optim.update(os, PS0, g)).toThrow(
+      /optim.update: optState.step: expected the update count as a rank-0 int32 tensor, got number 3/,
+    );
+    const ts = { ...train.trainState(model, PS0, null, optim.sgd(0.1)), step: 3 } as never;
+    expect(() => train.applyGradients(ts, g)).toThrow(
+      /train.applyGradients: ts.step: expected the step count as a rank-0 int32 tensor, got number 3/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Tests of the convolution and pooling layers (DESIGN.md §1 nn/): conv1d, conv2d (stride,
+ * Tests of the convolution and pooling layers: conv1d, conv2d (stride,
  * padding incl. "same", dilation, groups), convTranspose2d, maxPool, meanPool and
  * globalMeanPool against direct plain-JS loops over channels-last arrays; gradient checks
  * wrt parameters and input in float64 (order 2 for the smooth ones, order 1 for maxPool);

@@ -1,5 +1,5 @@
 /**
- * Tests of the initialisers of ng.nn.init (DESIGN.md §1 nn/): fans, the bounds and
+ * Tests of the initialisers of ng.nn.init: fans, the bounds and
  * standard deviations of the Glorot / Kaiming / truncated-normal rules against their
  * closed forms (sample statistics on large draws), orthogonality, determinism in the key,
  * the factory form with options, dtypes and argument errors.

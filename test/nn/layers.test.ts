@@ -1,5 +1,5 @@
 /**
- * Tests of the nn layer contract and the simple layers (DESIGN.md §1 nn/, §5, §7): dense,
+ * Tests of the nn layer contract and the simple layers: dense,
  * the containers, flatten/reshape, embedding against plain-JS references; gradient checks
  * wrt parameters and input in float64 (checkGrads, finite differences); setup,
  * parameterCount, stateful, testMode/trainMode; error messages naming the layer path.

@@ -1,5 +1,5 @@
 /**
- * Tests of ng.nn.losses (DESIGN.md §1 nn/, §7): values against closed forms in plain JS,
+ * Tests of ng.nn.losses: values against closed forms in plain JS,
  * the three reductions, stability for huge logits (finite values and gradients), int32
  * vs one-hot labels, gradients against finite differences (order 2 where smooth), and
  * shape/label errors.

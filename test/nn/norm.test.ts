@@ -1,5 +1,5 @@
 /**
- * Tests of the normalisation layers and dropout (DESIGN.md §1 nn/): batchNorm in training
+ * Tests of the normalisation layers and dropout: batchNorm in training
  * and test mode (batch vs running statistics, the running-average update), layerNorm and
  * groupNorm against plain-JS references; dropout's determinism, scaling and test mode;
  * gradient checks wrt parameters and input in float64 (order 2; order 1 for dropout).

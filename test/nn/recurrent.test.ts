@@ -1,5 +1,5 @@
 /**
- * Tests of the recurrent layers (DESIGN.md §1 nn/): rnnCell, lstmCell and gruCell against
+ * Tests of the recurrent layers: rnnCell, lstmCell and gruCell against
  * plain-JS step functions, recurrence over a sequence (last output and full sequence),
  * carry validation, and gradient checks wrt parameters and input to order 2 (float64).
  */

@@ -1,5 +1,5 @@
 /**
- * `ng.exportOnnx(f, exampleArgs)` (DESIGN.md §6): stages f at the shapes and dtypes of the
+ * `ng.exportOnnx(f, exampleArgs)`: stages f at the shapes and dtypes of the
  * example arguments, runs jit's IR passes (inlining nested-derivative calls, so a training
  * step with inner gradients becomes plain primitives), lowers the program with the
  * primitives' ONNX rules and returns the ModelProto bytes with the input and output names

@@ -1,5 +1,5 @@
 /**
- * The "onnxruntime" jit backend (DESIGN.md §6): lowers an optimised IR with the primitives'
+ * The "onnxruntime" jit backend: lowers an optimised IR with the primitives'
  * `onnx` rules, creates ONNX Runtime sessions through the synchronous native binding and
  * runs them on NDArrays. Equations ONNX Runtime cannot run (no kernel for a dtype, no
  * rule) are split off into interpreter segments: the program becomes a sequence of
@@ -285,20 +285,14 @@ function providers(rt: AsyncOrtRuntime, asked: readonly string[] | undefined, no
   return kept.length > 0 ? kept : rt.pkg === "onnxruntime-web" ? ["wasm"] : undefined;
 }
 
-// onnxruntime-web reads env.wasm.numThreads once, when its first session starts.
-const wasmThreadsSet = new WeakSet<object>();
-
 /**
  * Compiles `ir` for the public asynchronous API of onnxruntime-web or onnxruntime-node
  * (`options.ortPackage`), with the same partitions as `compileOnnx`. Rejects, naming the
  * loader's reason, when the package cannot be loaded.
  */
-export async function compileOnnxAsync(
-  ir: IR,
-  options: CompileOptions,
-): Promise<AsyncExecutable> {
+export async function compileOnnxAsync(ir: IR, options: CompileOptions): Promise<AsyncExecutable> {
   const pkg = options.ortPackage ?? defaultOrtPackage();
-  const loaded = await asyncOrtRuntime(pkg);
+  const loaded = await asyncOrtRuntime(pkg, options.threads);
   if ("error" in loaded) throw new Error(`onnxruntime unavailable: ${loaded.error}`);
   const rt = loaded.runtime;
   const { consts, segs, notes } = plan(ir, null);
@@ -306,11 +300,6 @@ export async function compileOnnxAsync(
   const sessionOpts: Record<string, unknown> = sessionOptions(options);
   const eps = providers(rt, options.executionProviders, notes);
   if (eps !== undefined) sessionOpts.executionProviders = eps;
-  const wasm = rt.module.env.wasm;
-  if (rt.pkg === "onnxruntime-web" && wasm !== undefined && !wasmThreadsSet.has(rt.module)) {
-    wasmThreadsSet.add(rt.module);
-    wasm.numThreads = options.threads;
-  }
   const steps: ((env: Map<Var, NDArray>) => void | Promise<void>)[] = [];
   for (const s of segs) {
     if (s.engine === "onnxruntime") {

@@ -1,5 +1,5 @@
 /**
- * Lowering IR to ONNX (DESIGN.md §3, §6): a graph builder that implements the primitives'
+ * Lowering IR to ONNX: a graph builder that implements the primitives'
  * `OnnxContext`, and the walk that calls each equation's `onnx` rule. Equations whose rule
  * declares them unsupported (or that are not registry primitives) are reported, so the
  * backend can partition the program between ONNX Runtime and the interpreter.

@@ -1,5 +1,5 @@
 /**
- * A small protobuf encoder for the subset of ONNX that the lowering emits (DESIGN.md §6):
+ * A small protobuf encoder for the subset of ONNX that the lowering emits:
  * ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto, ValueInfoProto and
  * TypeProto, written from plain objects to the wire format. No dependency, so export
  * works in browsers too; field numbers follow onnx/onnx.proto.

@@ -1,5 +1,5 @@
 /**
- * Loading ONNX Runtime for asynchronous runs (DESIGN.md §6): the public, promise-based
+ * Loading ONNX Runtime for asynchronous runs: the public, promise-based
  * `InferenceSession` API of onnxruntime-web (browsers; WebAssembly, or WebGPU where
  * `navigator.gpu` exists) or onnxruntime-node. `jitted.async(...)` uses it; synchronous
  * jitted calls keep using the native binding of runtime.ts. Both packages are optional
@@ -8,6 +8,8 @@
  * specifier, so a bundler never pulls either into a bundle of nestgrad. A bundle that
  * uses onnxruntime-web hands its module over with `setOnnxRuntimeWeb(() => import(...))`.
  */
+import { onnxType } from "../../primitives/onnx.js";
+import { encodeModel } from "./proto.js";
 /** The ONNX Runtime packages the asynchronous path can use. */
 export const ORT_PACKAGES = ["onnxruntime-node", "onnxruntime-web"] as const;
 export type OrtPackage = (typeof ORT_PACKAGES)[number];
@@ -90,24 +92,48 @@ function asOrtModule(m: unknown): OrtModule | null {
   return null;
 }
 
-/** The loaded runtime of `pkg`, or why it could not be loaded (tried once, then cached). */
+/** Identity on a float32[1]: the smallest model, run once to check that the runtime starts. */
+const PROBE_MODEL = encodeModel({
+  name: "probe",
+  nodes: [{ opType: "Identity", inputs: ["x"], outputs: ["y"], name: "id", attrs: {} }],
+  initializers: [],
+  inputs: [{ name: "x", elemType: onnxType("float32"), shape: [1] }],
+  outputs: [{ name: "y", elemType: onnxType("float32"), shape: [1] }],
+});
+
+/**
+ * The loaded runtime of `pkg`, or why it could not be loaded or started (tried once, then
+ * cached). Loading runs a one-node model, so that a runtime whose WebAssembly binary cannot
+ * be fetched counts as unavailable rather than rejecting every graph. `threads` sets
+ * onnxruntime-web's `env.wasm.numThreads`, which it reads once, when it starts.
+ */
 export function asyncOrtRuntime(
   pkg: OrtPackage,
+  threads = 1,
 ): Promise<{ runtime: AsyncOrtRuntime } | { error: string }> {
   let p = cache.get(pkg);
   if (p === undefined) {
     p = (async () => {
+      let stage = "loaded";
       try {
         const m = asOrtModule(await loaders[pkg]());
         if (m === null) {
           return { error: `${pkg}: the module has no InferenceSession.create / Tensor` };
         }
+        if (pkg === "onnxruntime-web" && m.env.wasm !== undefined) m.env.wasm.numThreads = threads;
+        stage = "started";
+        const session = await m.InferenceSession.create(
+          PROBE_MODEL,
+          pkg === "onnxruntime-web" ? { executionProviders: ["wasm"] } : {},
+        );
+        await session.run({ x: new m.Tensor("float32", new Float32Array([1]), [1]) });
+        await session.release?.();
         const v = m.env.versions;
         const version = v?.web ?? v?.node ?? v?.common ?? "unknown";
         return { runtime: { pkg, version, module: m } };
       } catch (e) {
         const msg = e instanceof Error ? e.message.split("\n")[0]! : String(e);
-        return { error: `${pkg} could not be loaded: ${msg}` };
+        return { error: `${pkg} could not be ${stage}: ${msg}` };
       }
     })();
     cache.set(pkg, p);
@@ -141,4 +167,3 @@ export function setAsyncOrtLoader(pkg: OrtPackage, load: ModuleLoader | object |
         : () => load;
   cache.delete(pkg);
 }
-

@@ -1,5 +1,5 @@
 /**
- * Loading ONNX Runtime synchronously (DESIGN.md §6). In Node, onnxruntime-node's public
+ * Loading ONNX Runtime synchronously. In Node, onnxruntime-node's public
  * `InferenceSession.create`/`run` return promises, but its native binding loads models and
  * runs them synchronously; jitted calls use that binding so they compose with nestgrad's
  * synchronous transforms. The package is an optional peer dependency, loaded lazily with
@@ -50,7 +50,7 @@ function loadNode(): OrtRuntime {
     );
   }
   const mod = proc.getBuiltinModule("node:module") as {
-    createRequire(from: string): NodeJS.Require;
+    createRequire(from: string): (id: string) => unknown;
   };
   const require = mod.createRequire(import.meta.url);
   const ort = require("onnxruntime-node") as {

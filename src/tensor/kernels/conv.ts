@@ -1,5 +1,5 @@
 /**
- * Convolution and pooling kernels of the tensor layer (DESIGN.md §1 tensor/, §6.1, §7),
+ * Convolution and pooling kernels of the tensor layer,
  * channels-last and N-d (any number of spatial dims >= 1): x [B, ...spatial, Cin],
  * w [...kernel, Cin/groups, Cout], y [B, ...outSpatial, Cout]. A convolution is
  * im2col + the blocked `matmul` kernel: a patch table (the offset in x of every

@@ -1,5 +1,5 @@
 /**
- * Elementwise kernels of the tensor layer (DESIGN.md §1 tensor/, §6.1, §7): unary math,
+ * Elementwise kernels of the tensor layer: unary math,
  * binary arithmetic with NumPy broadcasting, comparisons, logical ops, `where` and
  * `cast`. One internal walker (`forEachRow`) owns broadcasting and the strided odometer
  * for every kernel here; each op supplies a tight row loop chosen once per call by a

@@ -1,4 +1,4 @@
-;; WebAssembly SIMD micro-kernels of nestgrad's matmul (DESIGN.md §6.3). Both compute
+;; WebAssembly SIMD micro-kernels of nestgrad's matmul. Both compute
 ;; C = A·B on operands packed by src/tensor/kernels/gemm_wasm.ts:
 ;;   ap: the rows of A in strips of 4: strip s holds A[4s..4s+4, p] for p = 0..k, row-fastest
 ;;   bp: the columns of B in strips of NR: strip t holds B[p, NR·t..NR·t+NR] for p = 0..k

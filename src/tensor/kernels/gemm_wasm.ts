@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD path of matmul (DESIGN.md §6.3): packs the strided operands into
+ * The WebAssembly SIMD path of matmul: packs the strided operands into
  * the layout of gemm_kernel.wat inside one growable WebAssembly memory, runs the 4×8
  * (float32) or 4×4 (float64) register-blocked kernel, and copies C out. Where
  * WebAssembly or its SIMD proposal is unavailable, `wasmGemmAvailable()` is false and

@@ -1,5 +1,5 @@
 /**
- * Matrix multiplication kernel of the tensor layer (DESIGN.md §1 tensor/, §6.1, §7) with
+ * Matrix multiplication kernel of the tensor layer with
  * NumPy `matmul` semantics: 1-D operands are promoted (vector·vector gives a scalar),
  * leading batch dimensions broadcast, and a batch loop runs a 2-D kernel. Float results
  * come from a cache-blocked GotoBLAS-style kernel: panels of B (KC×NC) and blocks of A

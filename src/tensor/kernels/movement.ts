@@ -1,5 +1,5 @@
 /**
- * Movement and creation kernels of the tensor layer (DESIGN.md §1 tensor/, §6.1, §7):
+ * Movement and creation kernels of the tensor layer:
  * reshape, transpose/permute/swapAxes/moveAxis, broadcastTo, slice, flip, squeeze and
  * expandDims are O(1) strided views of their input (reshape copies only when no strides
  * can express it); concatenate, stack, pad, take, takeAlongAxis and their adjoints

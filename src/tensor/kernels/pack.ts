@@ -1,5 +1,5 @@
 /**
- * Operand packing shared by the matmul kernels (DESIGN.md §6.1, §6.3): copies lines of a
+ * Operand packing shared by the matmul kernels: copies lines of a
  * strided operand (rows of A, columns of B) into contiguous strips, the layout both the
  * JavaScript micro-kernel and the WebAssembly kernels read.
  */

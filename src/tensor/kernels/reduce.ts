@@ -1,5 +1,5 @@
 /**
- * Reduction kernels of the tensor layer (DESIGN.md §1 tensor/, §6.1, §7): sum, prod, max,
+ * Reduction kernels of the tensor layer: sum, prod, max,
  * min over any set of axes (with keepdims) and argmax/argmin over one axis or the
  * flattened array. Every reduction first canonicalises the layout (drops size-1 axes,
  * merges adjacent axes that are contiguous in memory), so a contiguous full reduction,
