@@ -11,7 +11,7 @@
  * by the strategy its cost model picks, and `ng.jit` compiles the whole training step
  * (loss, nested derivatives, gradient and Adam update) into one program.
  *
- *   npm run demo                      # defaults: 1500 steps, float32
+ *   npm run demo                      # defaults: 3000 steps, float32
  *   npm run demo -- --help            # the options
  *   npm run demo -- --tour            # a tour of the API instead
  */
@@ -25,7 +25,7 @@ const opts = parseOptions(
   "demo",
   "train a physics-informed network on u'' = −π² sin(πx), u(0) = u(1) = 0",
   {
-    steps: { type: "string", default: "1500", help: "training steps" },
+    steps: { type: "string", default: "3000", help: "training steps" },
     seed: { type: "string", default: "0", help: "random seed" },
     precision: { type: "string", default: "float32", help: "float32 or float64" },
     strategy: {
@@ -58,7 +58,7 @@ ng.config.set(
     : { nestedSwitching: true, nestedStrategy: strategy },
 );
 
-const P = poissonProblem({ width, dtype, seed, points: nPoints });
+const P = poissonProblem({ width, dtype, seed, points: nPoints, steps });
 const { ps0, rule, step, points } = P;
 const useJit = !opts["no-jit"];
 const jitted = ng.jit(step);

@@ -16,8 +16,10 @@ export interface PoissonOptions {
   seed: number;
   /** Collocation points per step. */
   points: number;
-  /** Adam learning rate. */
+  /** Adam learning rate (default 3e-3), decayed by a cosine to 1% over `steps`. */
   lr?: number;
+  /** Training steps the learning-rate schedule spans (default 3000). */
+  steps?: number;
 }
 
 /** Builds the network, its loss and one training step (loss, gradient and Adam update). */
@@ -42,7 +44,9 @@ export function poissonProblem(o: PoissonOptions) {
     const residual = ng.mean(ng.square(uxx.sub(source)));
     return residual.add(ng.mean(ng.square(u(ps, boundary))).mul(10));
   };
-  const rule = ng.optim.adam(o.lr ?? 3e-3);
+  const rule = ng.optim.adam(
+    ng.optim.schedules.cosine(o.lr ?? 3e-3, o.steps ?? 3000, { alpha: 0.01 }),
+  );
   /** One training step: (ps, optimiser state, points) → [ps', state', loss]. */
   const step = (ps: Params, os: ng.optim.OptState<typeof rule>, x: ng.Tensor) => {
     const [value, grads] = ng.valueAndGrad(loss)(ps, x);
