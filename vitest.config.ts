@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
-    testTimeout: 60_000,
+    // Generous: a few training tests take tens of seconds on a small, busy machine.
+    testTimeout: 240_000,
+    hookTimeout: 240_000,
   },
 });
