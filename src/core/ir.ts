@@ -112,6 +112,27 @@ function formatValue(v: unknown): string {
   return String(v);
 }
 
+/**
+ * The equations the outputs depend on (in order), and every variable they read: one
+ * backward sweep. Staging and dead-code elimination share it.
+ */
+export function liveEquations(
+  eqns: readonly Eqn[],
+  outVars: readonly Var[],
+): { kept: Eqn[]; live: Set<Var> } {
+  const live = new Set<Var>(outVars);
+  const kept: Eqn[] = [];
+  for (let k = eqns.length - 1; k >= 0; k--) {
+    const e = eqns[k]!;
+    if (e.outputs.some((v) => live.has(v))) {
+      kept.push(e);
+      for (const v of e.inputs) live.add(v);
+    }
+  }
+  kept.reverse();
+  return { kept, live };
+}
+
 /** Evaluates `ir` on `args` by binding each equation through the current trace. */
 export function evalIR(
   ir: IR,

@@ -6,7 +6,7 @@
  */
 import { ShapedArray } from "./aval.js";
 import { debugNans, noteOrigin } from "./debug.js";
-import { IR, Var, type Eqn } from "./ir.js";
+import { IR, liveEquations, Var, type Eqn } from "./ir.js";
 import { ConcretizationError, Tensor, Tracer } from "./tensor.js";
 import { Trace, bind, withTrace, type Primitive } from "./trace.js";
 
@@ -73,16 +73,7 @@ export class StagingTrace extends Trace {
    */
   build(inputs: readonly StagingTracer[], outputs: readonly Tensor[]): IR {
     const outVars = outputs.map((o) => this.varOf(o));
-    const live = new Set<Var>(outVars);
-    const kept: Eqn[] = [];
-    for (let k = this.eqns.length - 1; k >= 0; k--) {
-      const e = this.eqns[k]!;
-      if (e.outputs.some((v) => live.has(v))) {
-        kept.push(e);
-        for (const v of e.inputs) live.add(v);
-      }
-    }
-    kept.reverse();
+    const { kept, live } = liveEquations(this.eqns, outVars);
     const constVars: Var[] = [];
     const consts: Tensor[] = [];
     for (const [t, v] of this.constVars) {

@@ -7,7 +7,7 @@
  * gradients); `fold` evaluates small all-constant equations at compile time; `cse` merges
  * equal equations and equal small constants; `dce` drops what the outputs do not need.
  */
-import { IR, Var, type Eqn } from "../core/ir.js";
+import { IR, liveEquations, Var, type Eqn } from "../core/ir.js";
 import { StagingTrace, StagingTracer } from "../core/staging.js";
 import { ConcreteTensor, Tensor, Tracer } from "../core/tensor.js";
 import { bind, evalTrace, withTrace, type Primitive } from "../core/trace.js";
@@ -126,16 +126,7 @@ function constMap(ir: IR): Map<Var, Tensor> {
 
 /** Dead-code elimination: keeps the equations (and constants) the outputs depend on. */
 export function dce(ir: IR): IR {
-  const live = new Set<Var>(ir.outVars);
-  const kept: Eqn[] = [];
-  for (let k = ir.eqns.length - 1; k >= 0; k--) {
-    const e = ir.eqns[k]!;
-    if (e.outputs.some((v) => live.has(v))) {
-      kept.push(e);
-      for (const v of e.inputs) live.add(v);
-    }
-  }
-  kept.reverse();
+  const { kept, live } = liveEquations(ir.eqns, ir.outVars);
   const constVars: Var[] = [];
   const consts: Tensor[] = [];
   ir.constVars.forEach((v, i) => {
