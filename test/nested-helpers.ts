@@ -76,7 +76,6 @@ export interface Run<T> {
   stats: ng.nested.NestedStats;
 }
 
-/** The config changes of one run label. */
 /** `ng.nested.stats()` when nothing was switched (after a reset, or with switching off). */
 export const EMPTY_STATS: ng.nested.NestedStats = {
   staged: {},
@@ -91,6 +90,7 @@ export const EMPTY_STATS: ng.nested.NestedStats = {
   fallbacks: {},
 };
 
+/** The config changes of one run label. */
 export function configOf(label: RunLabel): Partial<ng.config.Config> {
   if (label === "off") return { nestedSwitching: false, nestedStrategy: "auto" };
   return { nestedSwitching: true, nestedStrategy: label };

@@ -8,25 +8,11 @@ import { describe, expect, it } from "vitest";
 import { PRIMITIVES } from "../src/primitives/index.js";
 import { bind } from "../src/core/trace.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { fromNDArray } from "../src/primitives/convert.js";
-import * as K from "../src/tensor/index.js";
+import { specInputs } from "./spec-inputs.js";
 import { checkGrads } from "../src/testing/index.js";
 import { jvp } from "../src/transforms/jvp.js";
 import { makeIR } from "../src/transforms/make_ir.js";
-import type { DefinedPrimitive, TestInput } from "../src/primitives/define.js";
-
-function makeInputs(inputs: TestInput[], seed: number): Tensor[] {
-  let key = K.random.key(seed);
-  return inputs.map((inp) => {
-    const [k1, k2] = K.random.split(key);
-    key = k1!;
-    if (inp.fixed) return fromNDArray(inp.fixed(inp.shape));
-    const [lo, hi] = inp.domain ?? [-2, 2];
-    return fromNDArray(
-      K.random.uniform(k2!, inp.shape, { minval: lo, maxval: hi, dtype: "float64" }),
-    );
-  });
-}
+import type { DefinedPrimitive } from "../src/primitives/define.js";
 
 describe("primitive registry", () => {
   it("enrols every primitive defined in src/primitives", async () => {
@@ -67,7 +53,7 @@ describe.each(PRIMITIVES.map((p) => [p.name, p as DefinedPrimitive<any>] as cons
     spec.cases.forEach((c, k) => {
       const f = (...xs: Tensor[]) => bind(prim, xs, c.params);
       it(`case ${k}: shape rule agrees with impl and staging typechecks`, () => {
-        const xs = makeInputs(c.inputs, 100 + k);
+        const xs = specInputs(c.inputs, 100 + k, "float64");
         const outs = f(...xs);
         const avals = prim.abstractEval(
           xs.map((x) => x.aval),
@@ -79,7 +65,7 @@ describe.each(PRIMITIVES.map((p) => [p.name, p as DefinedPrimitive<any>] as cons
       });
       if (spec.nonDifferentiable) {
         it(`case ${k}: has zero tangents`, () => {
-          const xs = makeInputs(c.inputs, 200 + k);
+          const xs = specInputs(c.inputs, 200 + k, "float64");
           const [, touts] = jvp(f, xs, xs);
           for (const t of touts as Tensor[]) {
             expect(Array.from(t.dataSync()).every((v) => v === 0)).toBe(true);
@@ -87,7 +73,7 @@ describe.each(PRIMITIVES.map((p) => [p.name, p as DefinedPrimitive<any>] as cons
         });
       } else {
         it(`case ${k}: derivatives match finite differences to order ${spec.order ?? 2}, fwd and rev`, () => {
-          const xs = makeInputs(c.inputs, 300 + k);
+          const xs = specInputs(c.inputs, 300 + k, "float64");
           expect(() =>
             checkGrads(f, xs, { order: spec.order ?? 2, rtol: spec.rtol ?? 1e-5 }),
           ).not.toThrow();

@@ -8,11 +8,10 @@ import { describe, expect, it } from "vitest";
 import * as ng from "../src/index.js";
 import type { Tensor } from "../src/index.js";
 import { PRIMITIVES } from "../src/primitives/index.js";
-import type { DefinedPrimitive, TestInput } from "../src/primitives/define.js";
+import type { DefinedPrimitive } from "../src/primitives/define.js";
 import { bind } from "../src/core/trace.js";
-import { fromNDArray } from "../src/primitives/convert.js";
-import * as K from "../src/tensor/index.js";
 import { setOperatorLogSink } from "../src/operators/taylor.js";
+import { specInputs } from "./spec-inputs.js";
 
 const f64 = { dtype: "float64" } as const;
 
@@ -29,20 +28,6 @@ function expectClose(a: Tensor | number[], b: Tensor | number[], tol: number, wh
     if (!(Math.abs(v - bv[i]!) <= tol * scale)) {
       throw new Error(`${what}: entry ${i}: ${v} vs ${bv[i]} (tolerance ${tol * scale})`);
     }
-  });
-}
-
-/** Uniform draws on the test spec's domains (fixed inputs as given), float64. */
-function specInputs(inputs: TestInput[], seed: number): Tensor[] {
-  let key = K.random.key(seed);
-  return inputs.map((inp) => {
-    const [k1, k2] = K.random.split(key);
-    key = k1!;
-    if (inp.fixed) return fromNDArray(inp.fixed(inp.shape));
-    const [lo, hi] = inp.domain ?? [-2, 2];
-    return fromNDArray(
-      K.random.uniform(k2!, inp.shape, { minval: lo, maxval: hi, dtype: "float64" }),
-    );
   });
 }
 
@@ -101,7 +86,7 @@ describe("Taylor rules of the registry", () => {
     (name, prim) => {
       prim.testSpec.cases.forEach((c, k) => {
         it(`case ${k}: Taylor Laplacian and Hessian diagonal equal vmap(jvp(grad))`, () => {
-          const consts = specInputs(c.inputs, 300 + k);
+          const consts = specInputs(c.inputs, 300 + k, "float64");
           const varying = c.inputs.map(
             (inp) => !inp.fixed && (inp.dtype ?? "float64") !== "int32" && inp.dtype !== "bool",
           );
