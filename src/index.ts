@@ -68,5 +68,6 @@ export type { DType } from "./tensor/dtype.js";
 export { AllocationError, MAX_ELEMENTS } from "./tensor/dtype.js";
 export type { Shape } from "./tensor/shape.js";
 export * as nested from "./nested/index.js";
+export * as memory from "./core/memory.js";
 export * as di from "./di/index.js";
 export * as config from "./config.js";

@@ -88,6 +88,7 @@ export const EMPTY_STATS: ng.nested.NestedStats = {
   pending: {},
   derived: {},
   fallbacks: {},
+  jacobians: {},
 };
 
 /** The config changes of one run label. */
@@ -128,6 +129,11 @@ export interface Expect {
    * as "<strategy> (eager)". Default false.
    */
   eager?: boolean | "exceptNest";
+  /**
+   * The inner pullbacks run under vmap (a switched jacrev pulls its basis cotangents back
+   * in one vmapped pass), where a forced innerForward is substituted by nest.
+   */
+  batchedPullbacks?: boolean;
 }
 
 /** Asserts which strategy the counters of each run say fired. */
@@ -148,7 +154,11 @@ export function expectFired<T>(runs: readonly Run<T>[], exp: Expect): void {
     const strategy: Strategy = r.label === "auto" ? (exp.auto ?? "nest") : r.label;
     expect(Object.keys(s.decisions), `${where}: decisions`).toEqual([strategy]);
     const eager = exp.eager === "exceptNest" ? strategy !== "nest" : (exp.eager ?? false);
-    const key = eager ? `${strategy} (eager)` : strategy;
+    const ran = exp.batchedPullbacks && strategy === "innerForward" ? "nest" : strategy;
+    if (ran !== strategy) {
+      expect(s.substitutions[`${strategy} → ${ran}`]?.count ?? 0, where).toBeGreaterThanOrEqual(1);
+    }
+    const key = eager ? `${ran} (eager)` : ran;
     expect(s.expansions[key] ?? 0, `${where}: expansions["${key}"]`).toBeGreaterThanOrEqual(1);
   }
 }

@@ -55,15 +55,22 @@ function checkScenario(
   name: string,
   loss: (x: any) => Tensor,
   x: unknown,
-  fired: Expect | "none",
+  fired: Expect | "none" | { jacobians: string[] },
 ): Run<unknown>[] {
   const runs = underEveryConfig(() => ng.grad(loss)(x));
   expectAllAgree(runs, AGREE, name);
   expectGradMatchesFD(loss, x, runs[0]!.result, name, { rtol: FD_RTOL });
-  if (fired === "none") {
-    // Forward-mode inner derivatives (jvp, jacfwd) stay plain nesting: nothing is staged.
+  if (fired === "none" || "jacobians" in fired) {
+    // Forward-mode inner derivatives (jvp, and jacfwd computed in forward mode) stay plain
+    // nesting: nothing is staged; a switched Jacobian records its mode.
+    const modes = fired === "none" ? [] : fired.jacobians;
     for (const r of runs) {
-      expect(r.stats, `${r.label}: nothing staged`).toEqual(EMPTY_STATS);
+      const { jacobians, ...rest } = r.stats;
+      const { jacobians: _none, ...empty } = EMPTY_STATS;
+      expect(rest, `${r.label}: nothing staged`).toEqual(empty);
+      expect(Object.keys(jacobians), `${r.label}: jacobian modes`).toEqual(
+        r.label === "off" ? [] : modes,
+      );
     }
   } else {
     expectFired(runs, fired);
@@ -138,10 +145,14 @@ describe("2. Jacobian regularisation", () => {
     it(`${name}: J by jacrev switches and matches`, () => {
       checkScenario(`${name} jacrev`, (ps) => regularised(u(ps), (f) => ng.jacrev(f)), ps0, {
         staged: ["jacrev"],
+        // the plain MLP maps samples independently: compressed pullbacks, vmapped
+        batchedPullbacks: model === plain,
       });
     });
-    it(`${name}: J by jacfwd (plain nesting) matches`, () => {
-      checkScenario(`${name} jacfwd`, (ps) => regularised(u(ps), (f) => ng.jacfwd(f)), ps0, "none");
+    it(`${name}: J by jacfwd (forward mode, as written: d = m) matches`, () => {
+      checkScenario(`${name} jacfwd`, (ps) => regularised(u(ps), (f) => ng.jacfwd(f)), ps0, {
+        jacobians: ["jacfwd → forward"],
+      });
     });
     it(`${name}: jacrev and jacfwd regularisers have the same gradient`, () => {
       const a = ng.grad((ps) => regularised(u(ps), (f) => ng.jacrev(f)))(ps0);

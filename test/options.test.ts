@@ -930,6 +930,9 @@ describe("options objects equal the positional forms", () => {
     expect(() => (ng.sum as (...a: unknown[]) => Tensor)(x2(), { axis: 0 }, true)).toThrow(
       /sum: an options object replaces the positional arguments \(axis, keepdims\)/,
     );
+    expect(() => (ng.sum as (...a: unknown[]) => Tensor)(x2(), 1, { keepdims: true })).toThrow(
+      /sum: keepdims: got an options object as positional argument 3/,
+    );
     expect(() => (ng.mean as (...a: unknown[]) => Tensor)(x2(), 0, true, 1)).toThrow(
       /mean: expected at most 2 argument\(s\) after the input/,
     );

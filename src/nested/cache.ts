@@ -22,6 +22,8 @@ import { get as getConfig } from "../config.js";
 export interface CacheEntry {
   strategy: string;
   why: string;
+  /** For an inner jacfwd/jacrev: the mode and the batch size of its block structure. */
+  jacobian?: { mode: "forward" | "reverse"; batch: number; why: string };
   /** Fingerprint of the plain-nesting linearization, set by the first cache hit. */
   fingerprint?: string;
 }

@@ -18,6 +18,8 @@ import { sum } from "../primitives/sum.js";
 import { zerosLike } from "../primitives/zeros_like.js";
 import { setNestedGradHandler } from "../transforms/grad.js";
 import { gradCallP, type GradCallParams } from "./calls.js";
+import { nestedJacobian } from "./jacobian.js";
+import { setNestedJacobianHandler } from "../transforms/jacobian.js";
 import { decide } from "./policy.js";
 import { stageClosed } from "./stage.js";
 import {
@@ -34,6 +36,7 @@ import { cacheKey, clearCache, drop, fingerprint, lookup, store, type CacheKey }
 import { currentTrace } from "../core/trace.js";
 import { scalar } from "../primitives/convert.js";
 import {
+  heldPullback,
   linearizeFlat,
   pullbackFlat,
   setNestedPullbackHandler,
@@ -89,8 +92,9 @@ function cachedNest(
   fname: string,
   key: CacheKey,
   why: string,
+  reuse: boolean,
 ): { lin: Linearized; rec: DecisionRecord } {
-  const lin = linearizeFlat(fn, leaves);
+  const lin = linearizeFlat(fn, leaves, `nested ${fname} (nest)`, reuse);
   const entry = lookup(key)!;
   const fp = fingerprint(lin.ir);
   if (entry.fingerprint === undefined) entry.fingerprint = fp;
@@ -123,7 +127,7 @@ function nestedGrad(
   // Only directly under a JVP trace is nest the same as plain nesting: under vmap or jit
   // the call primitive itself is batched (the sum trick) or kept in the program.
   if (hit !== undefined && trace.kind === "jvp") {
-    const { lin, rec } = cachedNest(fn, leaves, fname, key!, hit.why);
+    const { lin, rec } = cachedNest(fn, leaves, fname, key!, hit.why, false);
     const eager = trace.parent?.kind !== "staging";
     recordExpansion(eager ? "nest (eager)" : "nest", () => `${fname} (cached)`, rec);
     const y = lin.outs[0]!;
@@ -155,12 +159,13 @@ function nestedPullback(
   // An inner pullback decided as nest never binds a call primitive (below), so serving it
   // from the cache is the same computation under every outer transform.
   if (hit !== undefined) {
-    const { lin, rec } = cachedNest(fn, leaves, fname, key!, hit.why);
+    const { lin, rec } = cachedNest(fn, leaves, fname, key!, hit.why, true);
+    const held = heldPullback(lin, leaves, fname);
     return {
-      outs: lin.outs,
+      ...held,
       pullback: (cts) => {
         recordExpansion("nest", () => `${fname} pullback (cached)`, rec);
-        return pullbackFlat(lin, leaves, cts);
+        return held.pullback(cts);
       },
     };
   }
@@ -173,12 +178,18 @@ function nestedPullback(
     // as a gradCall of ψ would re-run f for each cotangent).
     // Only the arguments are linearized: the captured outer values are constants here,
     // differentiated by the outer transforms themselves.
-    const lin = linearizeFlat((ys) => evalIR(ir, [...ys, ...captured]), leaves);
+    const lin = linearizeFlat(
+      (ys) => evalIR(ir, [...ys, ...captured]),
+      leaves,
+      `nested ${fname} (nest)`,
+      true,
+    );
+    const held = heldPullback(lin, leaves, fname);
     return {
-      outs: lin.outs,
+      ...held,
       pullback: (cts) => {
         recordExpansion("nest", () => `${fname} pullback (${ir.eqns.length} equations)`, rec);
-        return pullbackFlat(lin, leaves, cts);
+        return held.pullback(cts);
       },
     };
   }
@@ -215,9 +226,10 @@ function nestedPullback(
       decision: rec,
     }).slice(1);
   };
-  return { outs, pullback };
+  return { outs, pullback, release: () => {} };
 }
 
 setNestedGradHandler(nestedGrad);
+setNestedJacobianHandler(nestedJacobian);
 setNestedPullbackHandler(nestedPullback);
 setOnReset(clearCache);

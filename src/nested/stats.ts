@@ -36,6 +36,12 @@ export interface NestedStats {
   derived: Record<string, number>;
   /** Inner calls that fell back to plain nesting, by reason. */
   fallbacks: Record<string, number>;
+  /**
+   * Inner jacfwd/jacrev under an outer transform, by "written → computed" mode (e.g.
+   * "jacrev → forward"), with the reason of the last one. Not part of the strategy account
+   * above: a Jacobian's mode is chosen and run inline, without a call primitive.
+   */
+  jacobians: Record<string, { count: number; because: string }>;
 }
 
 /**
@@ -72,6 +78,7 @@ function fresh(): NestedStats {
     pending: {},
     derived: {},
     fallbacks: {},
+    jacobians: {},
   };
 }
 
@@ -196,4 +203,13 @@ export function recordEvaluation(rec: DecisionRecord | undefined, what: () => st
 export function recordFallback(reason: string, detail: () => string): void {
   bump(counters.fallbacks, reason);
   log(() => `fell back to plain nesting (${reason}): ${detail()}`);
+}
+
+/** An inner jacfwd/jacrev computed in `mode` (chosen now, or served by the decision cache). */
+export function recordJacobianMode(kind: string, mode: string, why: string, cached: boolean): void {
+  const key = `${kind} → ${mode}`;
+  const s = (counters.jacobians[key] ??= { count: 0, because: why });
+  s.count++;
+  s.because = why;
+  log(() => `inner ${kind} computed in ${mode} mode${cached ? " (cached)" : ""}: ${why}`);
 }

@@ -143,7 +143,8 @@ function valueAndGradNamed(f: (...args: any[]) => any, options: GradOptions, fna
       outs = nestedGradHandler(fn, flat.leaves, -1, fname, f);
     }
     if (outs === null) {
-      const lin = linearizeFlat(fn, flat.leaves);
+      // one pullback: it releases the residuals from the memory ledger (ng.memory)
+      const lin = linearizeFlat(fn, flat.leaves, fname);
       const y = lin.outs[0]!;
       const cts = lin.outs.map((_o, i) => (i === 0 ? scalar(1, y.dtype) : null));
       outs = [...lin.outs, ...pullbackFlat(lin, flat.leaves, cts)];

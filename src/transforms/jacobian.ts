@@ -25,6 +25,62 @@ import type { Fn, HessianOf, JacobianOf, TangentOf, Tensors, NoOptions } from ".
 import { grad } from "./grad.js";
 import { jvp } from "./jvp.js";
 import { pullbackOf } from "./vjp.js";
+import { currentTrace, evalTrace } from "../core/trace.js";
+
+/** The AD mode of a Jacobian: d forward passes or m reverse passes. */
+export type JacMode = "forward" | "reverse";
+
+/**
+ * Chooses how an inner Jacobian under an outer transform is computed (installed by
+ * nested/): a mode (the Jacobian is then computed here, in that mode), the Jacobian itself
+ * (blocks[k][j] = ∂out_k/∂x_j of shape [...out_k.shape, ...x_j.shape], e.g. by compressed
+ * per-sample passes), or null to run the transform as written.
+ */
+export type NestedJacobianHandler = (
+  fn: (xs: Tensor[]) => Tensor[],
+  leaves: Tensor[],
+  written: JacMode,
+  fname: string,
+  origin: unknown,
+) => JacMode | Tensor[][] | null;
+
+let nestedJacobianHandler: NestedJacobianHandler | null = null;
+
+/** Installs the nested-switching handler of jacfwd and jacrev. */
+export function setNestedJacobianHandler(h: NestedJacobianHandler | null): void {
+  nestedJacobianHandler = h;
+}
+
+/**
+ * Under an outer transform, jacfwd and jacrev (not hessian's passes) ask nested switching
+ * for the mode with fewer passes; null means: run as written.
+ */
+function switchedJacobian(
+  f: (...args: any[]) => any,
+  flat: FlatTree,
+  call: (f: (...a: any[]) => any, xs: Tensor[]) => any,
+  written: JacMode,
+  fname: string,
+  single: boolean,
+): any {
+  if (nestedJacobianHandler === null || (fname !== "jacfwd" && fname !== "jacrev")) return null;
+  if (currentTrace() === evalTrace) return null;
+  let outFlat: FlatTree | undefined;
+  const r = nestedJacobianHandler(
+    (xs) => {
+      outFlat = flattenTensors(call(f, xs), `${fname}: output of f`);
+      return outFlat.leaves;
+    },
+    flat.leaves,
+    written,
+    fname,
+    f,
+  );
+  if (r === null) return null;
+  if (r === "forward") return forwardJacobian(f, flat, call, fname, single);
+  if (r === "reverse") return reverseJacobian(f, flat, call, fname, single);
+  return jacTree(outFlat!, flat, r, single);
+}
 
 export interface JacOptions {
   argnums?: number | readonly number[];
@@ -96,46 +152,65 @@ export function jacfwd<F extends Fn, const O extends JacOptions = NoOptions>(
 ): (...args: Parameters<F>) => JacobianOf<F, O> {
   const { argnums = 0 } = checkOptions("jacfwd", options, JAC_OPTION_KEYS);
   checkFunction("jacfwd", f);
-  return jacfwdNamed(f, argnums, "jacfwd");
+  return jacobianNamed(f, argnums, "jacfwd", "forward");
 }
 
-/** jacfwd whose errors name `fname` (hessian reuses it). */
-function jacfwdNamed(
+/**
+ * jacfwd or jacrev (by `mode`) whose errors name `fname` (hessian reuses them); under an
+ * outer transform, nested switching may compute it in the other mode.
+ */
+function jacobianNamed(
   f: (...args: any[]) => any,
   argnums: number | readonly number[],
   fname: string,
+  mode: JacMode,
 ) {
   return (...args: any[]): any => {
     const { flat, call } = selected(args, argnums, fname);
-    let outFlat: FlatTree | undefined;
-    // columns[j][o]: derivative of output leaf o along input element (leaf, index) j
-    const blocks: Tensor[][] = [];
-    const perInput: Tensor[][][] = flat.leaves.map((x) => {
-      const cols: Tensor[][] = [];
-      for (let i = 0; i < x.size; i++) {
-        const tangents = flat.leaves.map((y) => (y === x ? basis(x, i) : zerosLike(y)));
-        const [out, tout] = jvp((...xs: Tensor[]) => call(f, xs), flat.leaves, tangents);
-        outFlat ??= flattenTensors(out, `${fname}: output of f`);
-        cols.push(flattenTensors(tout, `${fname}: output of f`).leaves);
-      }
-      return cols;
-    });
-    if (!outFlat) outFlat = flattenTensors(call(f, flat.leaves), `${fname}: output of f`);
-    outFlat.leaves.forEach((o, k) => {
-      blocks.push(
-        flat.leaves.map((x, j) =>
-          assemble(
-            perInput[j]!.map((cols) => cols[k]!),
-            o.shape,
-            x.shape,
-            true,
-            o,
-          ),
-        ),
-      );
-    });
-    return jacTree(outFlat, flat, blocks, typeof argnums === "number");
+    const single = typeof argnums === "number";
+    return (
+      switchedJacobian(f, flat, call, mode, fname, single) ??
+      (mode === "forward" ? forwardJacobian : reverseJacobian)(f, flat, call, fname, single)
+    );
   };
+}
+
+/** The Jacobian by d JVPs, one per element of the differentiated arguments. */
+function forwardJacobian(
+  f: (...args: any[]) => any,
+  flat: FlatTree,
+  call: (f: (...a: any[]) => any, xs: Tensor[]) => any,
+  fname: string,
+  single: boolean,
+): any {
+  let outFlat: FlatTree | undefined;
+  // columns[j][o]: derivative of output leaf o along input element (leaf, index) j
+  const blocks: Tensor[][] = [];
+  const perInput: Tensor[][][] = flat.leaves.map((x) => {
+    const cols: Tensor[][] = [];
+    for (let i = 0; i < x.size; i++) {
+      const tangents = flat.leaves.map((y) => (y === x ? basis(x, i) : zerosLike(y)));
+      const [out, tout] = jvp((...xs: Tensor[]) => call(f, xs), flat.leaves, tangents);
+      outFlat ??= flattenTensors(out, `${fname}: output of f`);
+      cols.push(flattenTensors(tout, `${fname}: output of f`).leaves);
+    }
+    return cols;
+  });
+  if (!outFlat) outFlat = flattenTensors(call(f, flat.leaves), `${fname}: output of f`);
+  outFlat.leaves.forEach((o, k) => {
+    blocks.push(
+      flat.leaves.map((x, j) =>
+        assemble(
+          perInput[j]!.map((cols) => cols[k]!),
+          o.shape,
+          x.shape,
+          true,
+          o,
+        ),
+      ),
+    );
+  });
+  return jacTree(outFlat, flat, blocks, single);
 }
 
 /**
@@ -148,46 +223,46 @@ export function jacrev<F extends Fn, const O extends JacOptions = NoOptions>(
 ): (...args: Parameters<F>) => JacobianOf<F, O> {
   const { argnums = 0 } = checkOptions("jacrev", options, JAC_OPTION_KEYS);
   checkFunction("jacrev", f);
-  return jacrevNamed(f, argnums, "jacrev");
+  return jacobianNamed(f, argnums, "jacrev", "reverse");
 }
 
-/** jacrev whose errors name `fname` (hessian reuses it). */
-function jacrevNamed(
+/** The Jacobian by one linearization and m pullbacks, one per output element. */
+function reverseJacobian(
   f: (...args: any[]) => any,
-  argnums: number | readonly number[],
+  flat: FlatTree,
+  call: (f: (...a: any[]) => any, xs: Tensor[]) => any,
   fname: string,
-) {
-  return (...args: any[]): any => {
-    const { flat, call } = selected(args, argnums, fname);
-    let outFlat: FlatTree | undefined;
-    const lin = pullbackOf(
-      (xs) => {
-        outFlat = flattenTensors(call(f, xs), `${fname}: output of f`);
-        return outFlat.leaves;
-      },
-      flat.leaves,
-      "jacrev",
-      f,
+  single: boolean,
+): any {
+  let outFlat: FlatTree | undefined;
+  const lin = pullbackOf(
+    (xs) => {
+      outFlat = flattenTensors(call(f, xs), `${fname}: output of f`);
+      return outFlat.leaves;
+    },
+    flat.leaves,
+    "jacrev",
+    f,
+  );
+  const outs = lin.outs;
+  const blocks = outs.map((o, k) => {
+    const rows: Tensor[][] = [];
+    for (let i = 0; i < o.size; i++) {
+      const cts = outs.map((_p, m) => (m === k ? basis(o, i) : null));
+      rows.push(lin.pullback(cts));
+    }
+    return flat.leaves.map((x, j) =>
+      assemble(
+        rows.map((r) => r[j]!),
+        x.shape,
+        o.shape,
+        false,
+        x,
+      ),
     );
-    const outs = lin.outs;
-    const blocks = outs.map((o, k) => {
-      const rows: Tensor[][] = [];
-      for (let i = 0; i < o.size; i++) {
-        const cts = outs.map((_p, m) => (m === k ? basis(o, i) : null));
-        rows.push(lin.pullback(cts));
-      }
-      return flat.leaves.map((x, j) =>
-        assemble(
-          rows.map((r) => r[j]!),
-          x.shape,
-          o.shape,
-          false,
-          x,
-        ),
-      );
-    });
-    return jacTree({ ...outFlat!, leaves: outs }, flat, blocks, typeof argnums === "number");
-  };
+  });
+  lin.release(); // every pullback ran: the residuals can go (ng.memory)
+  return jacTree({ ...outFlat!, leaves: outs }, flat, blocks, single);
 }
 
 /**
@@ -200,7 +275,12 @@ export function hessian<F extends Fn, const O extends JacOptions = NoOptions>(
 ): (...args: Parameters<F>) => HessianOf<F, O> {
   const { argnums = 0 } = checkOptions("hessian", options, JAC_OPTION_KEYS);
   checkFunction("hessian", f);
-  return jacfwdNamed(jacrevNamed(f, argnums, "hessian"), argnums, "hessian");
+  return jacobianNamed(
+    jacobianNamed(f, argnums, "hessian", "reverse"),
+    argnums,
+    "hessian",
+    "forward",
+  );
 }
 
 /**

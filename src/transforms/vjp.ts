@@ -12,6 +12,13 @@ import type { IR } from "../core/ir.js";
 import { backwardPass } from "../core/transpose.js";
 import { unflatten } from "../core/tree.js";
 import { currentTrace, evalTrace, withTrace, type Tangent } from "../core/trace.js";
+import {
+  registerResiduals,
+  releaseResiduals,
+  releaseWhenCollected,
+  setDisposer,
+  type Residuals,
+} from "../core/ledger.js";
 import { isFloat } from "../tensor/dtype.js";
 import { add } from "../primitives/add.js";
 import { cast } from "../primitives/cast.js";
@@ -29,12 +36,25 @@ export interface Linearized {
   inMask: boolean[];
   /** For each output, its index among `ir`'s outputs, or -1 when its tangent is zero. */
   outIndex: number[];
+  /** The memory ledger's record of the concrete arrays `ir` captured (ng.memory). */
+  residuals: Residuals;
+  /**
+   * False: the first pullback releases the residuals from the ledger (one pullback, as in
+   * grad). True: several pullbacks may run, and the owner calls `releaseLinearized`.
+   */
+  reuse: boolean;
 }
 
-/** Linearizes `fn` at `primals`: primal outputs plus the linear tangent program as IR. */
+/**
+ * Linearizes `fn` at `primals`: primal outputs plus the linear tangent program as IR. Its
+ * residuals are registered in the memory ledger under `owner`; see `Linearized.reuse` for
+ * when they are released.
+ */
 export function linearizeFlat(
   fn: (xs: Tensor[]) => Tensor[],
   primals: readonly Tensor[],
+  owner = "internal",
+  reuse = false,
 ): Linearized {
   const staging = new StagingTrace(currentTrace(), "reverse mode");
   const jvpTrace = new JVPTrace(staging);
@@ -55,7 +75,13 @@ export function linearizeFlat(
       tanOut.push(t);
     }
   }
-  return { outs: primalsOut, ir: staging.build(tanIn, tanOut), inMask, outIndex };
+  const ir = staging.build(tanIn, tanOut);
+  return { outs: primalsOut, ir, inMask, outIndex, residuals: registerResiduals(ir, owner), reuse };
+}
+
+/** Releases a linearization's residuals from the memory ledger (its owner is done with it). */
+export function releaseLinearized(lin: Linearized): void {
+  releaseResiduals(lin.residuals);
 }
 
 /** Applies the transpose of a linearization: output cotangents -> input cotangents (zeros filled in). */
@@ -68,7 +94,12 @@ export function pullbackFlat(
   lin.outIndex.forEach((j, i) => {
     if (j >= 0) irCts[j] = cts[i] ?? null;
   });
-  const inCts = backwardPass(lin.ir, irCts, add);
+  let inCts: Tangent[];
+  try {
+    inCts = backwardPass(lin.ir, irCts, add);
+  } finally {
+    if (!lin.reuse) releaseResiduals(lin.residuals);
+  }
   let k = 0;
   return primals.map((p, i) => {
     const ct = lin.inMask[i] ? inCts[k++] : null;
@@ -80,6 +111,12 @@ export function pullbackFlat(
 export interface Pullback {
   outs: Tensor[];
   pullback(cts: readonly Tangent[]): Tensor[];
+  /**
+   * The owner is done pulling back: releases the residuals from the memory ledger (and
+   * drops them, so that the pullback cannot run again). If never called, they are
+   * released when this object is garbage collected.
+   */
+  release(): void;
 }
 
 /**
@@ -112,8 +149,33 @@ export function pullbackOf(
     const r = nestedPullbackHandler(fn, leaves, fname, origin);
     if (r !== null) return r;
   }
-  const lin = linearizeFlat(fn, leaves);
-  return { outs: lin.outs, pullback: (cts) => pullbackFlat(lin, leaves, cts) };
+  return heldPullback(linearizeFlat(fn, leaves, fname, true), leaves, fname);
+}
+
+/**
+ * A Pullback over a linearization that several pullbacks share: `release` releases its
+ * residuals and drops the reference to them; a forgotten release happens when the
+ * Pullback is garbage collected.
+ */
+export function heldPullback(lin: Linearized, leaves: readonly Tensor[], fname: string): Pullback {
+  let held: Linearized | null = lin;
+  const p: Pullback = {
+    outs: lin.outs,
+    pullback: (cts) => {
+      if (held === null) {
+        throw new Error(
+          `${fname}: this pullback was disposed (ng.memory.dispose); call ${fname} again for a new one`,
+        );
+      }
+      return pullbackFlat(held, leaves, cts);
+    },
+    release: () => {
+      if (held !== null) releaseLinearized(held);
+      held = null;
+    },
+  };
+  releaseWhenCollected(p, lin.residuals);
+  return p;
 }
 
 /** The pullback of `vjp(f, ...)`: output cotangent -> one cotangent per argument of f. */
@@ -152,5 +214,7 @@ export function vjp<F extends Fn>(
     });
     return unflatten<Tensors<Parameters<F>>>(inP.def, lin.pullback(cts));
   };
+  // The user holds the pullback: its residuals count until it is collected or disposed.
+  setDisposer(pullback, lin.release);
   return [unflatten<Tensors<ReturnType<F>>>(outDef.def, lin.outs), pullback];
 }

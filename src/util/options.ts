@@ -142,6 +142,13 @@ export function positionalOrOptions<T extends object>(
   }
   const out: Record<string, unknown> = {};
   names.forEach((n, i) => {
+    if (isPlainObject(args[i])) {
+      // e.g. sum(x, 1, { keepdims: true }): the object would reach the kernel as a value.
+      throw new TypeError(
+        `${op}: ${n}: got an options object as positional argument ${i + 2}; pass the options ` +
+          `alone in place of all of (${names.join(", ")}), e.g. ${op}(x, { ${names.join(", ")} })`,
+      );
+    }
     if (args[i] !== undefined) out[n] = args[i];
   });
   return out as Partial<T>;
