@@ -1,10 +1,19 @@
 /**
  * Elementwise and reduction throughput in GB/s = (bytes read +
- * bytes written) / median time: nestgrad kernels vs a plain Float32Array loop vs the tfjs
- * CPU backend (timed with dataSync()). All arrays are float32 and contiguous.
+ * bytes written) / median time. Two tables, all arrays float32 and contiguous:
+ * - nestgrad kernels vs a plain Float32Array loop vs the tfjs CPU backend (timed with
+ *   dataSync());
+ * - per family (exp, log, tanh, sigmoid, erf, add, mul, row-broadcast add, row sum,
+ *   column sum) at 1e4, 1e5 and 1e6 elements: the WebAssembly SIMD kernels, the
+ *   JavaScript kernels (WebAssembly switched off), a plain loop, next to this machine's
+ *   memory bandwidth (a Float64Array copy of 64 MiB), the variants timed interleaved.
+ * Run alone: npx tsx bench/elementwise.ts [--quick] (the second table only).
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { fileURLToPath } from "node:url";
+import * as nd from "../src/tensor/index.js";
 import { NDArray, add, exp, sum } from "../src/tensor/index.js";
+import { setWasmElementwiseEnabled } from "../src/tensor/kernels/elementwise_wasm.js";
 import { fmt, printTable, randomFloats, ratio, timeIt, type TimingOptions } from "./util.js";
 
 interface Case {
@@ -151,4 +160,212 @@ export async function benchElementwise(quick: boolean): Promise<void> {
     ["op", "shape", "nestgrad", "plain loop", "tfjs-cpu", "ng/plain", "ng/tfjs"],
     rows,
   );
+  await benchElementwiseWasm(quick);
+}
+
+// ---------------------------------------------------------------------------------------
+// WebAssembly vs JavaScript kernels per family
+
+interface Family {
+  name: string;
+  /** Bytes read + written for n elements. */
+  bytes: (n: number) => number;
+  /** The nestgrad call (timed with the WebAssembly path on and off) and a plain loop. */
+  make: (n: number) => { ours: () => unknown; plain: () => unknown };
+}
+
+const COLS = 100; // row length of the 2-d families: a [n/100, 100] dense-layer output
+
+function unaryFamily(name: string, positive: boolean, f: (x: number) => number): Family {
+  return {
+    name,
+    bytes: (n) => 8 * n,
+    make: (n) => {
+      const a = f32(n, 11);
+      if (positive) for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]!) * 4 + 1e-3;
+      else for (let i = 0; i < n; i++) a[i] = a[i]! * 4;
+      const x = new NDArray(a, [n]);
+      return {
+        ours: () => nd.unary(name as nd.UnaryOp, x),
+        plain: () => {
+          const out = new Float32Array(n);
+          for (let i = 0; i < n; i++) out[i] = f(a[i]!);
+          return out;
+        },
+      };
+    },
+  };
+}
+
+function binaryFamily(name: "add" | "mul"): Family {
+  return {
+    name,
+    bytes: (n) => 12 * n,
+    make: (n) => {
+      const a = f32(n, 12);
+      const b = f32(n, 13);
+      const x = new NDArray(a, [n]);
+      const y = new NDArray(b, [n]);
+      return {
+        ours: () => nd.binary(name, x, y),
+        plain:
+          name === "add"
+            ? () => {
+                const out = new Float32Array(n);
+                for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+                return out;
+              }
+            : () => {
+                const out = new Float32Array(n);
+                for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+                return out;
+              },
+      };
+    },
+  };
+}
+
+const FAMILIES: Family[] = [
+  unaryFamily("exp", false, Math.exp),
+  unaryFamily("log", true, Math.log),
+  unaryFamily("tanh", false, Math.tanh),
+  unaryFamily("sigmoid", false, (x) => 1 / (1 + Math.exp(-x))),
+  unaryFamily("erf", false, nd.erfScalar),
+  binaryFamily("add"),
+  binaryFamily("mul"),
+  {
+    name: "row-broadcast add",
+    bytes: (n) => 8 * n + 4 * COLS,
+    make: (n) => {
+      const rows = n / COLS;
+      const a = f32(n, 14);
+      const b = f32(COLS, 15);
+      const x = new NDArray(a, [rows, COLS]);
+      const v = new NDArray(b, [COLS]);
+      return {
+        ours: () => nd.add(x, v),
+        plain: () => {
+          const out = new Float32Array(n);
+          for (let i = 0; i < rows; i++) {
+            const o = i * COLS;
+            for (let j = 0; j < COLS; j++) out[o + j] = a[o + j]! + b[j]!;
+          }
+          return out;
+        },
+      };
+    },
+  },
+  {
+    name: "row sum",
+    bytes: (n) => 4 * n + (4 * n) / COLS,
+    make: (n) => {
+      const rows = n / COLS;
+      const a = f32(n, 16);
+      const x = new NDArray(a, [rows, COLS]);
+      return {
+        ours: () => nd.sum(x, 1),
+        plain: () => {
+          const out = new Float32Array(rows);
+          for (let i = 0; i < rows; i++) {
+            let s = 0;
+            for (let j = i * COLS, e = j + COLS; j < e; j++) s += a[j]!;
+            out[i] = s;
+          }
+          return out;
+        },
+      };
+    },
+  },
+  {
+    name: "column sum",
+    bytes: (n) => 4 * n + 4 * COLS,
+    make: (n) => {
+      const rows = n / COLS;
+      const a = f32(n, 17);
+      const x = new NDArray(a, [rows, COLS]);
+      return {
+        ours: () => nd.sum(x, 0),
+        plain: () => {
+          const acc = new Float64Array(COLS);
+          for (let i = 0; i < rows; i++) {
+            const o = i * COLS;
+            for (let j = 0; j < COLS; j++) acc[j]! += a[o + j]!;
+          }
+          return Float32Array.from(acc);
+        },
+      };
+    },
+  },
+];
+
+/** Seconds per call of each function, measured in interleaved rounds (median). */
+function interleaved(fns: (() => unknown)[], rounds: number, minMs: number): number[] {
+  const calls = fns.map((fn) => {
+    // warm-up: JIT and WebAssembly tier-up (compiled in the background) need a while
+    for (let i = 0, t = performance.now(); i < 3 || performance.now() - t < 3 * minMs; i++) fn();
+    const t0 = performance.now();
+    fn();
+    return Math.max(1, Math.ceil(minMs / Math.max(performance.now() - t0, 1e-3)));
+  });
+  const samples: number[][] = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((fn, k) => {
+      const t0 = performance.now();
+      for (let c = 0; c < calls[k]!; c++) fn();
+      samples[k]!.push((performance.now() - t0) / calls[k]! / 1e3);
+    });
+  }
+  return samples.map((v) => v.sort((x, y) => x - y)[v.length >> 1]!);
+}
+
+/** Memory bandwidth: GB/s of (read + write) of a Float64Array copy of 64 MiB. */
+function memoryBandwidth(rounds: number): number {
+  const n = 8 * 1024 * 1024;
+  const src = new Float64Array(n).fill(1.5);
+  const dst = new Float64Array(n);
+  const [t] = interleaved([() => dst.set(src)], rounds, 50);
+  return (16 * n) / t! / 1e9;
+}
+
+/** The WebAssembly-vs-JavaScript table (float32, 1e4 / 1e5 / 1e6 elements). */
+export async function benchElementwiseWasm(quick: boolean): Promise<void> {
+  const rounds = quick ? 3 : 5;
+  const minMs = quick ? 10 : 25;
+  const bw = memoryBandwidth(rounds);
+  const rows: string[][] = [];
+  const wasmOn = (fn: () => unknown) => () => {
+    setWasmElementwiseEnabled(true);
+    return fn();
+  };
+  const wasmOff = (fn: () => unknown) => () => {
+    setWasmElementwiseEnabled(false);
+    return fn();
+  };
+  for (const fam of FAMILIES) {
+    for (const n of [1e4, 1e5, 1e6]) {
+      const { ours, plain } = fam.make(n);
+      const [tw, tj, tp] = interleaved([wasmOn(ours), wasmOff(ours), plain], rounds, minMs);
+      setWasmElementwiseEnabled(true);
+      const gb = (t: number) => fam.bytes(n) / t / 1e9;
+      rows.push([
+        fam.name,
+        n.toExponential(0),
+        fmt(gb(tw!)),
+        fmt(gb(tj!)),
+        fmt(gb(tp!)),
+        ratio(gb(tw!), gb(tj!)),
+        `${((100 * gb(tw!)) / bw).toFixed(0)}%`,
+      ]);
+    }
+  }
+  printTable(
+    `WebAssembly SIMD vs JavaScript kernels, float32, GB/s ((bytes read + written) / median ` +
+      `time); memory bandwidth (Float64Array copy of 64 MiB): ${fmt(bw)} GB/s`,
+    ["family", "n", "wasm", "JS kernel", "plain loop", "wasm/JS", "wasm/bw"],
+    rows,
+  );
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await benchElementwiseWasm(process.argv.includes("--quick"));
 }

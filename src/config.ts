@@ -1,7 +1,8 @@
 /**
  * Global configuration: `ng.config.set({...})` / `ng.config.get()`.
  * Settings are validated; an unknown key or a bad value is an error naming it. The NaN
- * check and the eager-read policy live in core/debug.ts, read there by the interpreters.
+ * check and the eager-read policy live in core/debug.ts, read there by the interpreters;
+ * the thread count lives in tensor/kernels/gemm_threads.ts, read there by matmul.
  */
 import {
   EAGER_READ_MODES,
@@ -12,6 +13,12 @@ import {
   setEagerReads,
   type EagerReadMode,
 } from "./core/debug.js";
+import {
+  MAX_THREADS,
+  setThreads,
+  threadsSetting,
+  type ThreadsSetting,
+} from "./tensor/kernels/gemm_threads.js";
 import { checkOptions, closest, describe } from "./util/options.js";
 
 /** How an inner derivative under an outer derivative is expanded. */
@@ -63,6 +70,19 @@ export interface Config {
    * error, since there is no single concrete value.
    */
   eagerReads: EagerReadMode;
+  /**
+   * Threads for large matrix products (default "auto"): a positive integer, or "auto" for
+   * the available cores, at most 4. The main thread puts the operands into shared
+   * WebAssembly memory, and it and worker threads each compute blocks of rows of the result
+   * with the same WebAssembly SIMD kernels, so results are bitwise the same for every
+   * count. Products below 2^20 float32 multiply-adds (about 100³; float64: 2^19, about
+   * 80³) stay on one thread. Threads need Node ≥ 20.16 (worker_threads) or a
+   * cross-origin-isolated page, off the browser's main thread; elsewhere matmul uses one
+   * thread whatever the setting. 1 turns threads off (started workers stay parked);
+   * workers start on the first large product and never keep a process alive. On a machine
+   * whose cores are busy with other work, extra threads gain nothing.
+   */
+  threads: ThreadsSetting;
 }
 
 // Typed as a record so that a new setting without an entry here fails to compile.
@@ -73,6 +93,7 @@ const KEYS = Object.keys({
   debug: 0,
   debugNans: 0,
   eagerReads: 0,
+  threads: 0,
 } satisfies Record<keyof Config, 0>);
 
 /** Validates a list of debug channel names; the message of the first bad one, or null. */
@@ -118,7 +139,13 @@ const current = {
 
 /** A copy of the current settings. @example ng.config.get().nestedStrategy // "auto" */
 export function get(): Config {
-  return { ...current, debug: [...current.debug], debugNans, eagerReads };
+  return {
+    ...current,
+    debug: [...current.debug],
+    debugNans,
+    eagerReads,
+    threads: threadsSetting(),
+  };
 }
 
 /**
@@ -185,6 +212,18 @@ export function set(changes: Partial<Config>): Config {
         }
         next.eagerReads = v as EagerReadMode;
         break;
+      case "threads":
+        if (
+          v !== "auto" &&
+          !(Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_THREADS)
+        ) {
+          throw new TypeError(
+            `config.set: threads must be a positive integer (at most ${MAX_THREADS}) or "auto", got ${describe(v)}` +
+              suggestion(v, ["auto"]),
+          );
+        }
+        next.threads = v as ThreadsSetting;
+        break;
     }
   }
   current.nestedSwitching = next.nestedSwitching;
@@ -193,6 +232,7 @@ export function set(changes: Partial<Config>): Config {
   current.debug = next.debug;
   setDebugNans(next.debugNans);
   setEagerReads(next.eagerReads);
+  if (next.threads !== threadsSetting()) setThreads(next.threads);
   return prev;
 }
 

@@ -18,6 +18,7 @@ describe("config", () => {
       nestedMemoryBudget: 256 * 2 ** 20,
       debugNans: false,
       eagerReads: "warn",
+      threads: "auto",
     });
     expect(Object.keys(INITIAL).sort()).toEqual(
       [
@@ -27,6 +28,7 @@ describe("config", () => {
         "nestedMemoryBudget",
         "nestedStrategy",
         "nestedSwitching",
+        "threads",
       ].sort(),
     );
   });

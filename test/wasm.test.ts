@@ -1,12 +1,18 @@
 // The WebAssembly SIMD matmul path: the committed module is what the WAT
 // source compiles to, and the WebAssembly kernels agree with the JavaScript kernels and a
 // float64 reference on every layout matmul accepts (edges, strides, batches, mixed dtypes).
+// Also the committed elementwise module: its WAT is what scripts/elementwise-wat.ts
+// generates and its bytes what that compiles to (its kernels: wasm-elementwise.test.ts).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as K from "../src/tensor/index.js";
 import { GEMM_WASM_BASE64 } from "../src/tensor/kernels/gemm_wasm.generated.js";
 import { setWasmGemmEnabled, wasmGemmAvailable } from "../src/tensor/kernels/gemm_wasm.js";
-import { compileGemmWat } from "../scripts/build-wasm.js";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ELEMENTWISE_WASM_BASE64 } from "../src/tensor/kernels/elementwise_wasm.generated.js";
+import { compileElementwiseWat, compileGemmWat } from "../scripts/build-wasm.js";
+import { generateElementwiseWat } from "../scripts/elementwise-wat.js";
 
 function withWasm<T>(on: boolean, fn: () => T): T {
   const prev = setWasmGemmEnabled(on);
@@ -117,5 +123,16 @@ describe("WebAssembly GEMM", () => {
       ),
       { numRuns: 60, seed: 7 },
     );
+  });
+});
+
+describe("WebAssembly elementwise module", () => {
+  it("the committed WAT is what the generator writes and the bytes what it compiles to", async () => {
+    const path = fileURLToPath(
+      new URL("../src/tensor/kernels/elementwise_kernel.wat", import.meta.url),
+    );
+    expect(readFileSync(path, "utf8")).toBe(generateElementwiseWat());
+    const bytes = await compileElementwiseWat();
+    expect(Buffer.from(bytes).toString("base64")).toBe(ELEMENTWISE_WASM_BASE64);
   });
 });

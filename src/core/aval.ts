@@ -9,15 +9,17 @@ export class ShapedArray {
   readonly shape: Shape;
   readonly dtype: DType;
   constructor(shape: Shape, dtype: DType) {
-    this.shape = Object.freeze(shape.slice());
+    // A copy, not frozen (see the NDArray constructor: frozen arrays slice slowly).
+    this.shape = shape.slice();
     this.dtype = dtype;
   }
   get ndim(): number {
     return this.shape.length;
   }
   get size(): number {
+    const s = this.shape;
     let n = 1;
-    for (const d of this.shape) n *= d;
+    for (let i = 0; i < s.length; i++) n *= s[i]!;
     return n;
   }
   equals(other: ShapedArray): boolean {

@@ -7,7 +7,7 @@
  */
 import { ShapedArray } from "./aval.js";
 import { Tensor, Tracer } from "./tensor.js";
-import { Trace, bind, withTrace, type Primitive } from "./trace.js";
+import { Trace, bindIn, withTrace, type Primitive } from "./trace.js";
 
 /** The batch axis of a value: an axis index, or null for an unbatched value. */
 export type BatchDim = number | null;
@@ -75,7 +75,7 @@ export class BatchTrace extends Trace {
       dims.push(d);
     }
     const parent = this.parent!;
-    if (dims.every((d) => d === null)) return withTrace(parent, () => bind(prim, vals, params));
+    if (dims.every((d) => d === null)) return bindIn(parent, prim, vals, params);
     const rule = prim.batch;
     if (!rule) {
       throw new Error(`vmap: primitive '${prim.name}' has no batching rule`);

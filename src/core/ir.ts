@@ -124,9 +124,16 @@ export function liveEquations(
   const kept: Eqn[] = [];
   for (let k = eqns.length - 1; k >= 0; k--) {
     const e = eqns[k]!;
-    if (e.outputs.some((v) => live.has(v))) {
+    let needed = false;
+    for (let i = 0; i < e.outputs.length; i++) {
+      if (live.has(e.outputs[i]!)) {
+        needed = true;
+        break;
+      }
+    }
+    if (needed) {
       kept.push(e);
-      for (const v of e.inputs) live.add(v);
+      for (let i = 0; i < e.inputs.length; i++) live.add(e.inputs[i]!);
     }
   }
   kept.reverse();

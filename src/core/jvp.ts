@@ -6,7 +6,7 @@ import { isFloat } from "../tensor/dtype.js";
 import { ShapedArray } from "./aval.js";
 import { debugNans, inRule } from "./debug.js";
 import { Tensor, Tracer } from "./tensor.js";
-import { Trace, bind, withTrace, type Primitive, type Tangent } from "./trace.js";
+import { Trace, bindIn, jvpIn, withTrace, type Primitive, type Tangent } from "./trace.js";
 
 export class JVPTracer extends Tracer {
   constructor(
@@ -43,26 +43,35 @@ export class JVPTrace extends Trace {
     return [x, null];
   }
   processPrimitive(prim: Primitive, inputs: Tensor[], params: unknown): Tensor[] {
+    // unpack() inlined, without a pair per input: this runs on every op under jvp/grad.
     const primals: Tensor[] = [];
     const tangents: Tangent[] = [];
-    for (const x of inputs) {
-      const [p, t] = this.unpack(x);
-      primals.push(p);
-      tangents.push(t);
+    let anyTangent = false;
+    for (let i = 0; i < inputs.length; i++) {
+      const x = inputs[i]!;
+      if (x instanceof JVPTracer && x.trace === this) {
+        primals.push(x.primal);
+        tangents.push(x.tangent);
+        if (x.tangent !== null) anyTangent = true;
+      } else {
+        primals.push(x);
+        tangents.push(null);
+      }
     }
     const parent = this.parent!;
-    if (tangents.every((t) => t === null)) {
-      return withTrace(parent, () => bind(prim, primals, params));
-    }
+    if (!anyTangent) return bindIn(parent, prim, primals, params);
     // With debugNans on, a NaN found inside the rule names it.
-    const [outs, touts] = withTrace(parent, () =>
-      debugNans
-        ? inRule(`the JVP rule of ${prim.name}`, () => prim.jvp(primals, tangents, params))
-        : prim.jvp(primals, tangents, params),
-    );
-    return outs.map((o, i) => {
+    const [outs, touts] = debugNans
+      ? withTrace(parent, () =>
+          inRule(`the JVP rule of ${prim.name}`, () => prim.jvp(primals, tangents, params)),
+        )
+      : jvpIn(parent, prim, primals, tangents, params);
+    const result: Tensor[] = [];
+    for (let i = 0; i < outs.length; i++) {
+      const o = outs[i]!;
       const t = touts[i] ?? null;
-      return t === null || !isFloat(o.dtype) ? o : new JVPTracer(this, o, t);
-    });
+      result.push(t === null || !isFloat(o.dtype) ? o : new JVPTracer(this, o, t));
+    }
+    return result;
   }
 }

@@ -8,7 +8,7 @@ import { ShapedArray } from "./aval.js";
 import { debugNans, noteOrigin } from "./debug.js";
 import { IR, liveEquations, Var, type Eqn } from "./ir.js";
 import { ConcretizationError, Tensor, Tracer } from "./tensor.js";
-import { Trace, bind, withTrace, type Primitive } from "./trace.js";
+import { Trace, bindIn, type Primitive } from "./trace.js";
 
 export class StagingTracer extends Tracer {
   constructor(
@@ -52,16 +52,31 @@ export class StagingTrace extends Trace {
   }
 
   processPrimitive(prim: Primitive, inputs: Tensor[], params: unknown): Tensor[] {
-    if (!inputs.some((x) => this.owns(x))) {
-      return withTrace(this.parent!, () => bind(prim, inputs, params));
+    let owned = false;
+    for (let i = 0; i < inputs.length; i++) {
+      const x = inputs[i];
+      if (x instanceof StagingTracer && x.trace === this) {
+        owned = true;
+        break;
+      }
     }
-    const inVars = inputs.map((x) => this.varOf(x));
-    const avals = prim.abstractEval(
-      inVars.map((v) => v.aval),
-      params,
-    );
-    const outs = avals.map((a) => this.newArg(a));
-    const eqn: Eqn = { prim, params, inputs: inVars, outputs: outs.map((o) => o.v) };
+    if (!owned) return bindIn(this.parent!, prim, inputs, params);
+    const inVars: Var[] = [];
+    const inAvals: ShapedArray[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const v = this.varOf(inputs[i]!);
+      inVars.push(v);
+      inAvals.push(v.aval);
+    }
+    const avals = prim.abstractEval(inAvals, params);
+    const outs: StagingTracer[] = [];
+    const outVars: Var[] = [];
+    for (let i = 0; i < avals.length; i++) {
+      const o = this.newArg(avals[i]!);
+      outs.push(o);
+      outVars.push(o.v);
+    }
+    const eqn: Eqn = { prim, params, inputs: inVars, outputs: outVars };
     if (debugNans) noteOrigin(eqn);
     this.eqns.push(eqn);
     return outs;

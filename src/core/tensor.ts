@@ -104,6 +104,20 @@ export class ConcreteTensor extends Tensor {
   get aval(): ShapedArray {
     return (this._aval ??= new ShapedArray(this.value.shape, this.value.dtype));
   }
+  // Read from the array itself, so that eager ops need not make a ShapedArray (the aval,
+  // when it is made, holds a copy of the same shape).
+  override get shape(): Shape {
+    return this.value.shape;
+  }
+  override get dtype(): DType {
+    return this.value.dtype;
+  }
+  override get ndim(): number {
+    return this.value.shape.length;
+  }
+  override get size(): number {
+    return this.value.size;
+  }
   concrete(): NDArray {
     return this.value;
   }

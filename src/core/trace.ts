@@ -72,24 +72,35 @@ export class EvalTrace extends Trace {
     super(null);
   }
   processPrimitive(prim: Primitive, inputs: Tensor[], params: unknown): Tensor[] {
-    const arrays = inputs.map((x, i) => {
-      if (x instanceof ConcreteTensor) return x.value;
-      throw new Error(
-        `${prim.name}: input ${i} is a tracer of ${(x as Tracer).trace} used after its transform ended ` +
-          `(a leaked tracer: a value from inside grad/jvp/jit was stored and used outside it)`,
-      );
-    });
+    // Plain loops, no closures: at small sizes this path is most of an op's cost.
+    const arrays: NDArray[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const x = inputs[i]!;
+      if (!(x instanceof ConcreteTensor)) throw leakedTracer(prim, i, x as Tracer);
+      arrays.push(x.value);
+    }
+    let outs: NDArray[];
     try {
-      const outs = prim.impl(arrays, params);
+      outs = prim.impl(arrays, params);
       // Off by default: one boolean test per primitive.
       if (debugNans) checkNonFinite(prim.name, arrays, outs);
-      return outs.map((a) => new ConcreteTensor(a));
     } catch (e) {
       throw e instanceof AllocationError && e.op === undefined
         ? nameAllocation(prim, inputs, params, e)
         : e;
     }
+    if (outs.length === 1) return [new ConcreteTensor(outs[0]!)];
+    const result: Tensor[] = [];
+    for (let i = 0; i < outs.length; i++) result.push(new ConcreteTensor(outs[i]!));
+    return result;
   }
+}
+
+function leakedTracer(prim: Primitive, i: number, x: Tracer): Error {
+  return new Error(
+    `${prim.name}: input ${i} is a tracer of ${x.trace} used after its transform ended ` +
+      `(a leaked tracer: a value from inside grad/jvp/jit was stored and used outside it)`,
+  );
 }
 
 /** Names the primitive and its output shape in an allocation error raised by a kernel. */
@@ -129,6 +140,38 @@ export function withTrace<T>(trace: Trace, fn: () => T): T {
   current = trace;
   try {
     return fn();
+  } finally {
+    current = saved;
+  }
+}
+
+/**
+ * Applies a primitive through `trace`, with `trace` as the current trace while it runs:
+ * `withTrace(trace, () => bind(prim, inputs, params))` without the closure (the
+ * interpreters hand primitives to their parent this way on every op).
+ */
+export function bindIn(trace: Trace, prim: Primitive, inputs: Tensor[], params: unknown): Tensor[] {
+  const saved = current;
+  current = trace;
+  try {
+    return trace.processPrimitive(prim, inputs, params);
+  } finally {
+    current = saved;
+  }
+}
+
+/** `prim`'s JVP rule run with `trace` as the current trace (withTrace without a closure). */
+export function jvpIn(
+  trace: Trace,
+  prim: Primitive,
+  primals: Tensor[],
+  tangents: Tangent[],
+  params: unknown,
+): [Tensor[], Tangent[]] {
+  const saved = current;
+  current = trace;
+  try {
+    return prim.jvp(primals, tangents, params);
   } finally {
     current = saved;
   }

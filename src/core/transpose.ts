@@ -18,19 +18,25 @@ export function backwardPass(
   add: (a: Tensor, b: Tensor) => Tensor,
 ): Tangent[] {
   const ctEnv = new Map<Var, Tensor>();
-  const accumulate = (v: Var, ct: Tangent) => {
-    if (ct === null) return;
-    const prev = ctEnv.get(v);
-    ctEnv.set(v, prev === undefined ? ct : add(prev, ct));
-  };
-  ir.outVars.forEach((v, i) => accumulate(v, cts[i] ?? null));
+  for (let i = 0; i < ir.outVars.length; i++)
+    accumulate(ctEnv, add, ir.outVars[i]!, cts[i] ?? null);
   const constEnv = new Map<Var, Tensor>();
-  ir.constVars.forEach((v, i) => constEnv.set(v, ir.consts[i]!));
+  for (let i = 0; i < ir.constVars.length; i++) constEnv.set(ir.constVars[i]!, ir.consts[i]!);
   for (let k = ir.eqns.length - 1; k >= 0; k--) {
     const eqn = ir.eqns[k]!;
-    const ctsOut = eqn.outputs.map((v) => ctEnv.get(v) ?? null);
-    for (const v of eqn.outputs) ctEnv.delete(v);
-    if (ctsOut.every((c) => c === null)) continue;
+    const ctsOut: Tangent[] = [];
+    let anyCt = false;
+    for (let i = 0; i < eqn.outputs.length; i++) {
+      const v = eqn.outputs[i]!;
+      const ct = ctEnv.get(v);
+      if (ct === undefined) ctsOut.push(null);
+      else {
+        ctsOut.push(ct);
+        ctEnv.delete(v);
+        anyCt = true;
+      }
+    }
+    if (!anyCt) continue;
     const transpose = eqn.prim.transpose;
     if (!transpose) {
       throw new Error(
@@ -38,15 +44,31 @@ export function backwardPass(
           `(its JVP rule must only apply linear primitives to tangents)`,
       );
     }
-    const args = eqn.inputs.map((v) => constEnv.get(v) ?? new LinearInput(v.aval));
+    const args: (Tensor | LinearInput)[] = [];
+    for (let i = 0; i < eqn.inputs.length; i++) {
+      const v = eqn.inputs[i]!;
+      args.push(constEnv.get(v) ?? new LinearInput(v.aval));
+    }
     const ctsIn = debugNans
       ? inRule(`the backward pass (transpose rule of ${eqn.prim.name}${originOf(eqn)})`, () =>
           transpose(ctsOut, args, eqn.params),
         )
       : transpose(ctsOut, args, eqn.params);
-    eqn.inputs.forEach((v, i) => {
-      if (args[i] instanceof LinearInput) accumulate(v, ctsIn[i] ?? null);
-    });
+    for (let i = 0; i < eqn.inputs.length; i++) {
+      if (args[i] instanceof LinearInput) accumulate(ctEnv, add, eqn.inputs[i]!, ctsIn[i] ?? null);
+    }
   }
   return ir.inVars.map((v) => ctEnv.get(v) ?? null);
+}
+
+/** Adds `ct` to the cotangent of `v` in `ctEnv` (null: nothing to add). */
+function accumulate(
+  ctEnv: Map<Var, Tensor>,
+  add: (a: Tensor, b: Tensor) => Tensor,
+  v: Var,
+  ct: Tangent,
+): void {
+  if (ct === null) return;
+  const prev = ctEnv.get(v);
+  ctEnv.set(v, prev === undefined ? ct : add(prev, ct));
 }

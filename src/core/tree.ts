@@ -40,49 +40,71 @@ export const MAX_DEPTH = 1000;
  * @example ng.tree.flatten({ a: 1, b: [2, 3] }) // [[1, 2, 3], def]
  */
 export function flatten<L = unknown>(tree: unknown, what = "tree.flatten: tree"): [L[], TreeDef] {
-  const leaves: L[] = [];
-  // The containers on the current path from the root, and the path's segments.
-  const ancestors = new Set<unknown>();
-  const path: string[] = [];
-  const enter = (x: object, seg: string): void => {
-    path.push(seg);
-    if (ancestors.has(x)) {
-      throw new RangeError(
-        `${what}${path.join("")}: cyclic pytree: this node contains itself (a reference back to one of its ancestors)`,
-      );
-    }
-    if (path.length > MAX_DEPTH) {
-      throw new RangeError(
-        `${what}: the pytree is nested more than ${MAX_DEPTH} levels deep ` +
-          `(along ${path.slice(0, 8).join("")}…); is it built recursively by mistake?`,
-      );
-    }
-    ancestors.add(x);
-  };
-  const leave = (x: object): void => {
-    ancestors.delete(x);
-    path.pop();
-  };
-  const walk = (x: unknown, seg: string): TreeDef => {
-    if (x === null || x === undefined) return { kind: "none", value: x };
-    if (Array.isArray(x)) {
-      enter(x, seg);
-      const children = x.map((c, i) => walk(c, `[${i}]`));
-      leave(x);
-      return { kind: "array", children };
-    }
-    if (isPlainObject(x)) {
-      enter(x, seg);
-      const keys = Object.keys(x);
-      const children = keys.map((k) => walk(x[k], formatKey(k)));
-      leave(x);
-      return { kind: "object", keys, children };
-    }
-    leaves.push(x as L);
-    return LEAF;
-  };
-  const def = walk(tree, "");
-  return [leaves, def];
+  // A lone leaf (a tensor, a number): nothing to walk.
+  if (tree !== null && tree !== undefined && !Array.isArray(tree) && !isPlainObject(tree)) {
+    return [[tree as L], LEAF];
+  }
+  const st: FlattenState = { leaves: [], ancestors: new Set(), path: [], what };
+  const def = walkTree(st, tree, null);
+  return [st.leaves as L[], def];
+}
+
+/**
+ * The state of one `flatten`: the leaves so far, the containers on the current path from
+ * the root and the path's segments (an array index, an object key, null for the root;
+ * formatted only for an error message).
+ */
+interface FlattenState {
+  leaves: unknown[];
+  ancestors: Set<unknown>;
+  path: (number | string | null)[];
+  what: string;
+}
+
+function formatPath(path: readonly (number | string | null)[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else if (typeof seg === "string") out += formatKey(seg);
+  }
+  return out;
+}
+
+function enterNode(st: FlattenState, x: object, seg: number | string | null): void {
+  st.path.push(seg);
+  if (st.ancestors.has(x)) {
+    throw new RangeError(
+      `${st.what}${formatPath(st.path)}: cyclic pytree: this node contains itself (a reference back to one of its ancestors)`,
+    );
+  }
+  if (st.path.length > MAX_DEPTH) {
+    throw new RangeError(
+      `${st.what}: the pytree is nested more than ${MAX_DEPTH} levels deep ` +
+        `(along ${formatPath(st.path.slice(0, 8))}…); is it built recursively by mistake?`,
+    );
+  }
+  st.ancestors.add(x);
+}
+
+function walkTree(st: FlattenState, x: unknown, seg: number | string | null): TreeDef {
+  if (x === null || x === undefined) return { kind: "none", value: x };
+  if (Array.isArray(x)) {
+    enterNode(st, x, seg);
+    const children = x.map((c, i) => walkTree(st, c, i));
+    st.ancestors.delete(x);
+    st.path.pop();
+    return { kind: "array", children };
+  }
+  if (isPlainObject(x)) {
+    enterNode(st, x, seg);
+    const keys = Object.keys(x);
+    const children = keys.map((k) => walkTree(st, x[k], k));
+    st.ancestors.delete(x);
+    st.path.pop();
+    return { kind: "object", keys, children };
+  }
+  st.leaves.push(x);
+  return LEAF;
 }
 
 /**
@@ -92,38 +114,39 @@ export function flatten<L = unknown>(tree: unknown, what = "tree.flatten: tree")
  * ng.tree.unflatten(def, leaves.map((v) => v * 10)) // { a: 10, b: [20, 30] }
  */
 export function unflatten<T = unknown>(def: TreeDef, leaves: readonly unknown[]): T {
-  let i = 0;
-  const build = (d: TreeDef): unknown => {
-    switch (d.kind) {
-      case "leaf":
-        if (i >= leaves.length)
-          throw new RangeError(`tree.unflatten: too few leaves (${leaves.length})`);
-        return leaves[i++];
-      case "none":
-        return d.value;
-      case "array":
-        return d.children.map(build);
-      case "object": {
-        const out: Record<string, unknown> = {};
-        d.keys.forEach((k, j) => {
-          Object.defineProperty(out, k, {
-            value: build(d.children[j]!),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        });
-        return out;
-      }
-    }
-  };
-  const out = build(def);
-  if (i !== leaves.length) {
+  const st = { leaves, i: 0 };
+  const out = buildTree(st, def);
+  if (st.i !== leaves.length) {
     throw new RangeError(
-      `tree.unflatten: structure has ${i} leaves but ${leaves.length} were given`,
+      `tree.unflatten: structure has ${st.i} leaves but ${leaves.length} were given`,
     );
   }
   return out as T;
+}
+
+function buildTree(st: { leaves: readonly unknown[]; i: number }, d: TreeDef): unknown {
+  switch (d.kind) {
+    case "leaf":
+      if (st.i >= st.leaves.length)
+        throw new RangeError(`tree.unflatten: too few leaves (${st.leaves.length})`);
+      return st.leaves[st.i++];
+    case "none":
+      return d.value;
+    case "array":
+      return d.children.map((c) => buildTree(st, c));
+    case "object": {
+      const out: Record<string, unknown> = {};
+      d.keys.forEach((k, j) => {
+        Object.defineProperty(out, k, {
+          value: buildTree(st, d.children[j]!),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      });
+      return out;
+    }
+  }
 }
 
 /** Number of leaves of a structure. @example ng.tree.numLeaves(ng.tree.structure({ a: 1, b: [2, 3] })) // 3 */
@@ -322,15 +345,30 @@ export function structure(tree: unknown): TreeDef {
  * @example ng.tree.leafPaths(ng.tree.structure({ a: 1, b: [2, 3] })) // [".a", ".b[0]", ".b[1]"]
  */
 export function leafPaths(def: TreeDef, prefix = ""): string[] {
+  if (def.kind === "leaf") return [prefix];
+  const out: string[] = [];
+  collectPaths(def, prefix, out);
+  return out;
+}
+
+function collectPaths(def: TreeDef, prefix: string, out: string[]): void {
   switch (def.kind) {
     case "leaf":
-      return [prefix];
+      out.push(prefix);
+      return;
     case "none":
-      return [];
+      return;
     case "array":
-      return def.children.flatMap((c, i) => leafPaths(c, `${prefix}[${i}]`));
+      // (`i in` skips the holes of a sparse array's structure, as flatMap did)
+      for (let i = 0; i < def.children.length; i++) {
+        if (i in def.children) collectPaths(def.children[i]!, `${prefix}[${i}]`, out);
+      }
+      return;
     case "object":
-      return def.children.flatMap((c, i) => leafPaths(c, `${prefix}${formatKey(def.keys[i]!)}`));
+      for (let i = 0; i < def.children.length; i++) {
+        collectPaths(def.children[i]!, `${prefix}${formatKey(def.keys[i]!)}`, out);
+      }
+      return;
   }
 }
 

@@ -1,34 +1,141 @@
 /**
- * The built-in backend of `ng.jit`: runs an optimised IR on NDArrays with each
- * primitive's `impl`, without tracers or `bind` dispatch. Compilation resolves every
- * variable to a slot of a flat array and computes, for each equation, which slots hold
- * their last use, so references to intermediates are dropped as soon as they are dead
- * and the garbage collector can reclaim them during the run. Always available.
+ * The built-in backend of `ng.jit`: runs an optimised IR on NDArrays, without tracers or
+ * `bind` dispatch. Compilation does all the per-step work once:
+ *
+ * - fusion (fuse.ts): elementwise equations become fused groups, each one generated loop;
+ * - slots: every variable gets an index into a flat array, every step its argument slots;
+ * - buffers by liveness: every array the interpreter owns (outputs of fused loops, and
+ *   the fresh outputs of kernels known to allocate, such as matmul and reductions) is a
+ *   "root" buffer. Views (reshape, transpose, broadcast, slice, ... and anything not known
+ *   to allocate) may share their input's buffer, so a slot carries the set of roots it may
+ *   point into, and a root dies after the last step that reads any slot carrying it. A
+ *   root that reaches a program output escapes: it is allocated fresh and never reused.
+ * - reuse: a fused loop writes an output in place over an input buffer that dies at that
+ *   step and is read element for element (so a matmul → bias → tanh epilogue runs over
+ *   the matmul's result); otherwise it takes a buffer from the size-class pool
+ *   (tensor/pool.ts), and dead roots go back to the pool, so repeated calls allocate
+ *   nothing new for fused values (kernels such as matmul still allocate their results,
+ *   which are recycled). Program inputs, constants and outputs are never written or
+ *   pooled. Should a kernel on the fresh-output list ever return memory of an input, the
+ *   run notices and stops recycling for good instead of reusing a live buffer.
+ *
+ * Where code generation is unavailable (`new Function` forbidden) or fusion is switched
+ * off, every equation runs by its primitive's `impl` and references to intermediates are
+ * dropped at their last use. Always available.
  */
 import type { IR, Var } from "../core/ir.js";
 import { ConcreteTensor } from "../core/tensor.js";
-import type { NDArray } from "../tensor/ndarray.js";
-import { formatShape, shapesEqual } from "../tensor/shape.js";
+import type { Primitive } from "../core/trace.js";
+import { allocate, type DataArray, type DType } from "../tensor/dtype.js";
+import { NDArray } from "../tensor/ndarray.js";
+import { bufferPool } from "../tensor/pool.js";
+import { formatShape, shapesEqual, type Shape } from "../tensor/shape.js";
+import { argmaxP } from "../primitives/argmax.js";
+import { argminP } from "../primitives/argmin.js";
+import { matmulP } from "../primitives/matmul.js";
+import { maxP } from "../primitives/max.js";
+import { minP } from "../primitives/min.js";
+import { prodP } from "../primitives/prod.js";
+import { sumP } from "../primitives/sum.js";
 import { registerBackend, type Executable, type JitBackend } from "./backend.js";
+import {
+  fusionActive,
+  planFusion,
+  type FusedGroup,
+  type GroupKernel,
+  type PlanNode,
+} from "./fuse.js";
 
-interface Step {
+/**
+ * Primitives whose implementation always returns newly allocated, contiguous outputs that
+ * share no memory with their inputs (everything else may return a view of an input).
+ */
+const FRESH_OUTPUT: ReadonlySet<Primitive> = new Set<Primitive>([
+  matmulP,
+  sumP,
+  prodP,
+  maxP,
+  minP,
+  argmaxP,
+  argminP,
+]);
+
+/** The root id of memory the interpreter does not manage (inputs, constants, unknown views). */
+const UNMANAGED = 0;
+
+/** Where a fused loop's output storage comes from. */
+const enum Source {
+  /** a buffer from the pool (released when the output's root dies) */
+  Pool,
+  /** exact-size fresh storage: the output escapes to the caller */
+  Fresh,
+  /** in place over an input's root buffer that dies here (else from the pool) */
+  InPlace,
+  /** in place over a fresh kernel result when it is exactly the size (else fresh): escapes */
+  InPlaceFresh,
+}
+
+interface KernelStep {
+  readonly group: false;
   readonly impl: (inputs: NDArray[], params: unknown) => NDArray[];
-  readonly name: string;
   readonly params: unknown;
   readonly ins: readonly number[];
   readonly outs: readonly number[];
+  /** Per output: its root when the kernel allocates it fresh and the root is managed, else -1. */
+  readonly roots: readonly number[];
   /** Slots whose last use is this step (cleared after it runs). */
-  readonly free: readonly number[];
+  readonly clear: readonly number[];
+  /** Roots that die at this step (their buffers go back to the pool). */
+  readonly release: readonly number[];
+}
+
+interface GroupOut {
+  readonly slot: number;
+  readonly root: number;
+  readonly dtype: DType;
+  readonly source: Source;
+  /** The root taken over (InPlace / InPlaceFresh). */
+  readonly from: number;
+}
+
+interface GroupStep {
+  readonly group: true;
+  readonly kernel: GroupKernel;
+  readonly shape: Shape;
+  readonly size: number;
+  readonly ins: readonly number[];
+  readonly outs: readonly GroupOut[];
+  readonly clear: readonly number[];
+  readonly release: readonly number[];
+}
+
+type Step = KernelStep | GroupStep;
+
+/** Counters of one executable (for tests and tuning). */
+export interface InterpreterStats {
+  /** Steps run per call: fused groups and equations run by their implementation. */
+  readonly groups: number;
+  readonly kernels: number;
+  /** Equations fused into groups. */
+  readonly fusedEquations: number;
+  /** Fused outputs written in place over a dying input. */
+  readonly inPlace: number;
+  /** Root buffers the interpreter manages per call. */
+  readonly roots: number;
 }
 
 class InterpreterExecutable implements Executable {
   readonly backend = "interpreter";
-  readonly notes: readonly string[] = [];
+  readonly notes: readonly string[];
+  readonly stats: InterpreterStats;
   private readonly nSlots: number;
-  private readonly inSlots: readonly Var[];
+  private readonly nRoots: number;
+  private readonly inVars: readonly Var[];
   private readonly constSlots: readonly [number, NDArray][];
   private readonly steps: readonly Step[];
   private readonly outSlots: readonly number[];
+  /** Buffers are recycled (off for good once a kernel broke the fresh-output assumption). */
+  private reuse = true;
 
   constructor(ir: IR) {
     const slot = new Map<Var, number>();
@@ -37,10 +144,12 @@ class InterpreterExecutable implements Executable {
       if (s === undefined) throw new Error("jit interpreter: the IR uses an undefined variable");
       return s;
     };
-    const define = (v: Var) => slot.set(v, slot.size);
+    const define = (v: Var) => {
+      if (!slot.has(v)) slot.set(v, slot.size);
+    };
     ir.inVars.forEach(define);
     ir.constVars.forEach(define);
-    this.inSlots = ir.inVars;
+    this.inVars = ir.inVars;
     this.constSlots = ir.constVars.map((v, i) => {
       const c = ir.consts[i]!;
       if (!(c instanceof ConcreteTensor)) {
@@ -50,38 +159,184 @@ class InterpreterExecutable implements Executable {
       }
       return [slotOf(v), c.value];
     });
-    const raw = ir.eqns.map((e) => {
-      const ins = e.inputs.map(slotOf);
-      e.outputs.forEach(define);
-      return { e, ins, outs: e.outputs.map(slotOf) };
+    const fused = fusionActive();
+    const nodes: PlanNode[] = fused
+      ? planFusion(ir)
+      : ir.eqns.map((eqn) => ({ kind: "eqn" as const, eqn }));
+    // Slots, and every node's input and output slots.
+    const raw = nodes.map((node) => {
+      if (node.kind === "eqn") {
+        const ins = node.eqn.inputs.map(slotOf);
+        node.eqn.outputs.forEach(define);
+        return { node, ins, outs: node.eqn.outputs.map(slotOf) };
+      }
+      const g = node.group;
+      const ins = g.inputs.map((x) => slotOf(x.v));
+      g.members.forEach((e) => e.outputs.forEach(define));
+      return { node, ins, outs: g.outputs.map(slotOf) };
     });
     this.outSlots = ir.outVars.map(slotOf);
-    // Liveness: the last step reading each slot; outputs stay alive to the end.
-    const lastUse = new Map<number, number>();
-    raw.forEach(({ ins }, k) => ins.forEach((s) => lastUse.set(s, k)));
-    for (const s of this.outSlots) lastUse.delete(s);
-    const frees: number[][] = raw.map(() => []);
-    for (const [s, k] of lastUse) frees[k]!.push(s);
-    this.steps = raw.map(({ e, ins, outs }, k) => ({
-      impl: e.prim.impl.bind(e.prim) as Step["impl"],
-      name: e.prim.name,
-      params: e.params,
-      ins,
-      outs,
-      free: frees[k]!,
-    }));
     this.nSlots = slot.size;
+    const end = raw.length; // "after the last step": program outputs live to the end
+
+    // Roots: which managed buffers each slot may point into.
+    const slotRoots: (readonly number[])[] = new Array(this.nSlots).fill([UNMANAGED]);
+    const owner: number[] = [-1]; // the slot that defines each root
+    const freshRoot: boolean[] = [false]; // a kernel's fresh result (exact size), not a pool buffer
+    const newRoot = (s: number, fresh: boolean): number => {
+      owner.push(s);
+      freshRoot.push(fresh);
+      return owner.length - 1;
+    };
+    raw.forEach(({ node, ins, outs }) => {
+      if (node.kind === "group") {
+        outs.forEach((s) => (slotRoots[s] = [newRoot(s, false)]));
+      } else if (fused && FRESH_OUTPUT.has(node.eqn.prim)) {
+        outs.forEach((s) => (slotRoots[s] = [newRoot(s, true)]));
+      } else {
+        const union = new Set<number>([UNMANAGED]);
+        for (const s of ins) for (const r of slotRoots[s]!) union.add(r);
+        const rs = [...union].sort((a, b) => a - b);
+        outs.forEach((s) => (slotRoots[s] = rs));
+      }
+    });
+    // Liveness: the last step reading each slot; a root dies after the last read of any
+    // slot that may point into it, or never when a program output may.
+    const lastUse = new Array<number>(this.nSlots).fill(-1);
+    raw.forEach(({ ins }, k) => ins.forEach((s) => (lastUse[s] = k)));
+    for (const s of this.outSlots) lastUse[s] = end;
+    const death = new Array<number>(owner.length).fill(-1);
+    const defStep = new Array<number>(this.nSlots).fill(-1);
+    raw.forEach(({ outs }, k) => outs.forEach((s) => (defStep[s] = k)));
+    for (let s = 0; s < this.nSlots; s++) {
+      const at = Math.max(lastUse[s]!, defStep[s]!);
+      for (const r of slotRoots[s]!) if (r !== UNMANAGED) death[r] = Math.max(death[r]!, at);
+    }
+
+    // Steps, with in-place choices for fused outputs.
+    let inPlace = 0;
+    let fusedEquations = 0;
+    const clearAt: number[][] = raw.map(() => []);
+    const releaseAt: number[][] = raw.map(() => []);
+    for (let s = 0; s < this.nSlots; s++) {
+      const k = lastUse[s]!;
+      if (k >= 0 && k < end) clearAt[k]!.push(s);
+    }
+    const transferred = new Set<number>();
+    const steps: Step[] = raw.map(({ node, ins, outs }, k): Step => {
+      if (node.kind === "eqn") {
+        const prim = node.eqn.prim;
+        return {
+          group: false,
+          impl: prim.impl.bind(prim) as KernelStep["impl"],
+          params: node.eqn.params,
+          ins,
+          outs,
+          roots: outs.map((s) => {
+            const r = slotRoots[s]!;
+            return r.length === 1 && r[0] !== UNMANAGED && owner[r[0]!] === s ? r[0]! : -1;
+          }),
+          clear: clearAt[k]!,
+          release: releaseAt[k]!,
+        };
+      }
+      const g = node.group;
+      fusedEquations += g.members.length;
+      const taken = new Set<number>();
+      const groupOuts = g.outputs.map((v, j): GroupOut => {
+        const s = outs[j]!;
+        const root = slotRoots[s]![0]!;
+        const dtype = v.aval.dtype;
+        const escapes = death[root]! >= end;
+        const from = inPlaceCandidate(g, ins, k, dtype, escapes, taken);
+        if (from >= 0) {
+          taken.add(from);
+          transferred.add(from);
+          inPlace++;
+          return {
+            slot: s,
+            root,
+            dtype,
+            source: escapes ? Source.InPlaceFresh : Source.InPlace,
+            from,
+          };
+        }
+        return { slot: s, root, dtype, source: escapes ? Source.Fresh : Source.Pool, from: -1 };
+      });
+      return {
+        group: true,
+        kernel: g.kernel,
+        shape: g.shape,
+        size: g.size,
+        ins,
+        outs: groupOuts,
+        clear: clearAt[k]!,
+        release: releaseAt[k]!,
+      };
+    });
+    // Dead roots go back to the pool after their last step, unless a fused output took
+    // them over (its own root is released instead) or they escape.
+    for (let r = 1; r < owner.length; r++) {
+      const k = death[r]!;
+      if (k >= 0 && k < end && !transferred.has(r)) releaseAt[k]!.push(r);
+    }
+
+    /**
+     * An input root of group step `k` that the output may overwrite: read only through
+     * its defining slot as a full, contiguous input of the group's shape, dying at this
+     * step, of the output's storage type (for an escaping output: a kernel's fresh result).
+     */
+    function inPlaceCandidate(
+      g: FusedGroup,
+      ins: readonly number[],
+      k: number,
+      dtype: DType,
+      escapes: boolean,
+      taken: ReadonlySet<number>,
+    ): number {
+      for (let i = 0; i < g.inputs.length; i++) {
+        const x = g.inputs[i]!;
+        const s = ins[i]!;
+        const rs = slotRoots[s]!;
+        if (x.kind !== "full" || rs.length !== 1) continue;
+        const r = rs[0]!;
+        if (r === UNMANAGED || owner[r] !== s || death[r] !== k || taken.has(r)) continue;
+        if (x.v.aval.dtype !== dtype || !shapesEqual(x.v.aval.shape, g.shape)) continue;
+        if (escapes && !freshRoot[r]) continue;
+        // no other input of the group may read this root (e.g. through a view)
+        const shared = ins.some((t, j) => j !== i && slotRoots[t]!.includes(r));
+        if (shared) continue;
+        return r;
+      }
+      return -1;
+    }
+
+    this.steps = steps;
+    this.nRoots = owner.length;
+    const groups = steps.filter((s) => s.group).length;
+    this.stats = {
+      groups,
+      kernels: steps.length - groups,
+      fusedEquations,
+      inPlace,
+      roots: owner.length - 1,
+    };
+    this.notes = fused
+      ? []
+      : [
+          "interpreter: elementwise fusion is off (switched off, or code generation is unavailable here)",
+        ];
   }
 
   run(inputs: readonly NDArray[]): NDArray[] {
-    if (inputs.length !== this.inSlots.length) {
+    if (inputs.length !== this.inVars.length) {
       throw new Error(
-        `jit interpreter: expected ${this.inSlots.length} inputs, got ${inputs.length}`,
+        `jit interpreter: expected ${this.inVars.length} inputs, got ${inputs.length}`,
       );
     }
     const slots = new Array<NDArray | undefined>(this.nSlots);
     inputs.forEach((x, i) => {
-      const a = this.inSlots[i]!.aval;
+      const a = this.inVars[i]!.aval;
       if (x.dtype !== a.dtype || !shapesEqual(x.shape, a.shape)) {
         throw new TypeError(
           `jit interpreter: input ${i} is ${x.dtype}${formatShape(x.shape)}, the program was compiled for ${a}`,
@@ -90,11 +345,73 @@ class InterpreterExecutable implements Executable {
       slots[i] = x;
     });
     for (const [s, c] of this.constSlots) slots[s] = c;
+    const bufs = new Array<DataArray | null>(this.nRoots).fill(null);
+    const pool = bufferPool;
+    let reuse = this.reuse;
     for (const step of this.steps) {
-      const args = step.ins.map((s) => slots[s]!);
-      const outs = step.impl(args, step.params);
-      step.outs.forEach((s, i) => (slots[s] = outs[i]));
-      for (const s of step.free) slots[s] = undefined;
+      const ins = step.ins;
+      const args = new Array<NDArray>(ins.length);
+      for (let i = 0; i < ins.length; i++) args[i] = slots[ins[i]!]!;
+      if (!step.group) {
+        const outs = step.impl(args, step.params);
+        for (let i = 0; i < step.outs.length; i++) {
+          const o = outs[i]!;
+          slots[step.outs[i]!] = o;
+          const r = step.roots[i]!;
+          if (r < 0) continue;
+          // A kernel known to allocate returned memory of an input after all: the plan
+          // would recycle a buffer that is still referenced, so reuse stops for good.
+          if (args.some((a) => a.data.buffer === o.data.buffer)) {
+            reuse = this.reuse = false;
+            continue;
+          }
+          // a fresh kernel result is reused only when it is whole and contiguous
+          if (o.contiguous && o.offset === 0 && o.data.length === o.size) bufs[r] = o.data;
+        }
+      } else {
+        const n = step.size;
+        const outs = step.outs;
+        const store = new Array<DataArray>(outs.length);
+        for (let j = 0; j < outs.length; j++) {
+          const o = outs[j]!;
+          let b: DataArray | null = null;
+          switch (o.source) {
+            case Source.Pool:
+              b = pool.acquire(o.dtype, n);
+              break;
+            case Source.Fresh:
+              b = allocate(o.dtype, n);
+              break;
+            case Source.InPlace:
+              b = (reuse ? bufs[o.from] : null) ?? pool.acquire(o.dtype, n);
+              bufs[o.from] = null;
+              break;
+            case Source.InPlaceFresh: {
+              const t = reuse ? bufs[o.from] : null;
+              b = t !== null && t !== undefined && t.length === n ? t : allocate(o.dtype, n);
+              bufs[o.from] = null;
+              break;
+            }
+          }
+          store[j] = b!;
+        }
+        step.kernel(args, store, n, step.shape);
+        for (let j = 0; j < outs.length; j++) {
+          const o = outs[j]!;
+          const b = store[j]!;
+          bufs[o.root] = b;
+          slots[o.slot] = new NDArray(b.length === n ? b : b.subarray(0, n), step.shape);
+        }
+      }
+      for (const s of step.clear) slots[s] = undefined;
+      if (!reuse) continue;
+      for (const r of step.release) {
+        const b = bufs[r];
+        if (b !== null && b !== undefined) {
+          bufs[r] = null;
+          pool.release(b);
+        }
+      }
     }
     return this.outSlots.map((s) => slots[s]!);
   }
@@ -106,5 +423,10 @@ export const interpreterBackend: JitBackend = {
   available: () => true,
   compile: (ir) => new InterpreterExecutable(ir),
 };
+
+/** The interpreter's counters of a compiled executable, or null for another backend's. */
+export function interpreterStats(exec: Executable): InterpreterStats | null {
+  return exec instanceof InterpreterExecutable ? exec.stats : null;
+}
 
 registerBackend(interpreterBackend);

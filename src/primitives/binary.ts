@@ -133,10 +133,18 @@ export function defineBinary<N extends string>(
 export function broadcastPair(name: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   // JS numbers are weakly typed (weakDType): they take the tensor operand's dtype when it
   // represents them, else the promotion below lifts the tensor (int32 + 0.5 -> float32).
-  const likeA = a instanceof Tensor ? a.dtype : undefined;
-  const likeB = b instanceof Tensor ? b.dtype : undefined;
-  let x = toTensor(a, `${name}: x`, likeB);
-  let y = toTensor(b, `${name}: y`, likeA);
+  let x: Tensor;
+  let y: Tensor;
+  if (a instanceof Tensor && b instanceof Tensor) {
+    // The common case, without building argument names for messages that cannot occur.
+    x = a;
+    y = b;
+  } else {
+    const likeA = a instanceof Tensor ? a.dtype : undefined;
+    const likeB = b instanceof Tensor ? b.dtype : undefined;
+    x = toTensor(a, `${name}: x`, likeB);
+    y = toTensor(b, `${name}: y`, likeA);
+  }
   if (x.dtype !== y.dtype) {
     const d = promoteTypes(x.dtype, y.dtype);
     x = cast(x, d);

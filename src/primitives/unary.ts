@@ -3,7 +3,7 @@
  * y = f(x). Each primitive file supplies its kernel, dtype rule and JVP rule.
  */
 import type { ShapedArray } from "../core/aval.js";
-import type { Tensor } from "../core/tensor.js";
+import { Tensor } from "../core/tensor.js";
 import { JVPTrace } from "../core/jvp.js";
 import { bind1, currentTrace, withTrace, type Tangent } from "../core/trace.js";
 import { toFloat, type DType } from "../tensor/dtype.js";
@@ -91,5 +91,5 @@ export function defineUnary<N extends string>(
 
 /** The user-facing function of a unary primitive. */
 export function unaryOp(prim: DefinedPrimitive<UnaryParams>): (x: TensorLike) => Tensor {
-  return (x) => bind1(prim, [toTensor(x, `${prim.name}: x`)], {});
+  return (x) => bind1(prim, [x instanceof Tensor ? x : toTensor(x, `${prim.name}: x`)], {});
 }

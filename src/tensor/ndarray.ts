@@ -30,19 +30,27 @@ export class NDArray {
   /** True when element i of the row-major order sits at data[offset + i]. */
   readonly contiguous: boolean;
 
-  constructor(
-    data: DataArray,
-    shape: Shape,
-    strides: readonly number[] = contiguousStrides(shape),
-    offset = 0,
-  ) {
+  constructor(data: DataArray, shape: Shape, strides?: readonly number[], offset = 0) {
     this.data = data;
-    this.shape = Object.freeze(shape.slice());
+    // Copies, so that the caller's arrays may change afterwards. Not frozen: V8 runs
+    // slice, filter, concat and join on a frozen array through a slow path (hundreds of ns
+    // on a small shape, where a plain array takes tens), and ops slice shapes all the time;
+    // the readonly types keep the library from writing into them.
+    const s = shape.slice();
+    this.shape = s;
     this.dtype = dtypeOfData(data);
-    this.strides = Object.freeze(strides.slice());
+    if (strides === undefined) {
+      this.strides = contiguousStrides(s);
+      this.contiguous = true;
+    } else {
+      const st = strides.slice();
+      this.strides = st;
+      this.contiguous = isContiguousLayout(s, st);
+    }
     this.offset = offset;
-    this.size = sizeOf(shape);
-    this.contiguous = isContiguousLayout(shape, strides);
+    let size = 1;
+    for (let i = 0; i < s.length; i++) size *= s[i]!;
+    this.size = size;
   }
 
   get ndim(): number {
@@ -244,6 +252,18 @@ export function inferShape(values: unknown, argName = "values"): number[] {
  * @example ng.nd.fromNested([[1, 2], [3, 4]], "int32").shape // [2, 2]
  */
 export function fromNested(values: unknown, dtype?: DType, argName = "values"): NDArray {
+  if (typeof values === "number" || typeof values === "boolean") {
+    // A scalar (every JS number an op meets): no nesting to infer or check.
+    const dt =
+      dtype === undefined
+        ? typeof values === "boolean"
+          ? "bool"
+          : "float32"
+        : checkDType(dtype, "dtype");
+    const out = allocate(dt, 1);
+    out[0] = toStored(values, dt, argName, 0);
+    return new NDArray(out, []);
+  }
   if (ArrayBuffer.isView(values) && !(values instanceof DataView)) {
     const src = values as unknown as ArrayLike<number>;
     const dt = dtype === undefined ? dtypeOfKnown(values) : checkDType(dtype, "dtype");

@@ -9,7 +9,7 @@ export type Shape = readonly number[];
 /** Number of elements of `shape` (1 for a scalar). @example ng.nd.sizeOf([2, 3]) // 6 */
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
   return n;
 }
 
@@ -18,9 +18,14 @@ export function sizeOf(shape: Shape): number {
  * @example ng.nd.contiguousStrides([2, 3, 4]) // [12, 4, 1]
  */
 export function contiguousStrides(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
+  const n = shape.length;
+  // Small ranks as literals (packed arrays, the common case), the rest by a loop.
+  if (n === 0) return [];
+  if (n === 1) return [1];
+  if (n === 2) return [1 * shape[1]!, 1];
+  const strides = new Array<number>(n);
   let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
+  for (let i = n - 1; i >= 0; i--) {
     strides[i] = s;
     s *= shape[i]!;
   }
@@ -29,6 +34,8 @@ export function contiguousStrides(shape: Shape): number[] {
 
 /** Whether two shapes are equal. @example ng.nd.shapesEqual([2, 3], [2, 3]) // true */
 export function shapesEqual(a: Shape, b: Shape): boolean {
+  // Shapes are often the very same frozen array (tensor/frozen.ts shares small ones).
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -67,12 +74,12 @@ export function checkShape(shape: unknown, argName = "shape"): number[] {
  */
 export function broadcastShapes(a: Shape, b: Shape, opName = "broadcast"): number[] {
   const n = Math.max(a.length, b.length);
-  const out = new Array<number>(n);
+  const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const da = i < n - a.length ? 1 : a[i - (n - a.length)]!;
     const db = i < n - b.length ? 1 : b[i - (n - b.length)]!;
-    if (da === db || db === 1) out[i] = da;
-    else if (da === 1) out[i] = db;
+    if (da === db || db === 1) out.push(da);
+    else if (da === 1) out.push(db);
     else {
       throw new RangeError(
         `${opName}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together ` +
@@ -107,12 +114,13 @@ export function broadcastStrides(
       `${opName}: cannot broadcast shape ${formatShape(shape)} to ${formatShape(target)} (more dimensions)`,
     );
   }
-  const out = new Array<number>(target.length).fill(0);
+  const out: number[] = [];
+  for (let i = 0; i < offset; i++) out.push(0);
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;
     const t = target[i + offset]!;
-    if (d === t) out[i + offset] = strides[i]!;
-    else if (d === 1) out[i + offset] = 0;
+    if (d === t) out.push(strides[i]!);
+    else if (d === 1) out.push(0);
     else {
       throw new RangeError(
         `${opName}: cannot broadcast shape ${formatShape(shape)} to ${formatShape(target)} ` +
@@ -149,19 +157,29 @@ export function normalizeAxes(
   ndim: number,
   argName = "axis",
 ): number[] {
-  if (axes === undefined || axes === null) return Array.from({ length: ndim }, (_, i) => i);
+  if (axes === undefined || axes === null) {
+    const all: number[] = [];
+    for (let i = 0; i < ndim; i++) all.push(i);
+    return all;
+  }
   const list = typeof axes === "number" ? [axes] : axes;
   if (!Array.isArray(list)) {
     throw new TypeError(`${argName}: expected a number or an array of numbers, got ${typeof axes}`);
   }
   const out = list.map((a) => normalizeAxis(a, ndim, argName));
-  const seen = new Set<number>();
-  for (const a of out) {
-    if (seen.has(a))
-      throw new RangeError(`${argName}: axis ${a} appears more than once in ${formatValue(list)}`);
-    seen.add(a);
+  // Few axes: a quadratic duplicate check, and no sort when they come sorted.
+  let sorted = true;
+  for (let j = 0; j < out.length; j++) {
+    const a = out[j];
+    for (let i = 0; i < j; i++) {
+      if (out[i] === a)
+        throw new RangeError(
+          `${argName}: axis ${a} appears more than once in ${formatValue(list)}`,
+        );
+    }
+    if (j > 0 && !(out[j - 1]! < a!)) sorted = false;
   }
-  return out.sort((x, y) => x - y);
+  return sorted ? out : out.sort((x, y) => x - y);
 }
 
 /**

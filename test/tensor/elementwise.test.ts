@@ -207,6 +207,44 @@ function expectClose(got: ArrayLike<number>, want: number[], rtol: number): void
   }
 }
 
+/** Ops whose float kernels may differ from Math.* by a few ULP (see expectUlps). */
+const ULP_OPS: readonly string[] = ["exp", "log", "log1p", "expm1", "tanh"];
+
+/** Distance in units in the last place of the dtype of `got` (Float32Array: float32). */
+function ulpDistance(a: number, b: number, f32: boolean): number {
+  const dv = new DataView(new ArrayBuffer(8));
+  const ordered = (v: number): bigint => {
+    if (f32) {
+      dv.setFloat32(0, v);
+      const i = dv.getInt32(0);
+      return BigInt(i < 0 ? -(i & 0x7fffffff) : i);
+    }
+    dv.setFloat64(0, v);
+    const i = dv.getBigInt64(0);
+    return i < 0n ? -(i & 0x7fffffffffffffffn) : i;
+  };
+  const d = ordered(a) - ordered(b);
+  return Number(d < 0n ? -d : d);
+}
+
+/** Asserts values within `ulps` units in the last place (NaN matches NaN, signed zeros exactly). */
+function expectUlps(
+  got: Float32Array | Float64Array | ArrayLike<number>,
+  want: number[],
+  ulps: number,
+): void {
+  expect(got.length).toBe(want.length);
+  const f32 = got instanceof Float32Array;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    if (same(g, w) && (g !== 0 || Object.is(g, w))) continue;
+    if (g !== g || w !== w || g === 0 || w === 0 || ulpDistance(g, w, f32) > ulps) {
+      expect.fail(`element ${i}: got ${g}, expected ${w} (within ${ulps} ULP)`);
+    }
+  }
+}
+
 // ---- erf reference: BigInt fixed point with 400 fractional bits ------------------------
 
 const P = 400n;
@@ -354,6 +392,11 @@ describe("unary ops", () => {
           if (op === "erf" || op === "sigmoid") {
             expect(y.dtype).toBe(outDtype);
             expectClose(y.flat(), expected.values, outDtype === "float32" ? 1.2e-7 : 2e-15);
+          } else if (ULP_OPS.includes(op) && outDtype !== "int32") {
+            // large contiguous inputs take the WebAssembly polynomial kernels: ≤ 1 ULP
+            // (float32) / 2 ULP (float64) from Math.*, not bitwise equal
+            expect(y.dtype).toBe(outDtype);
+            expectUlps(y.flat(), expected.values, outDtype === "float32" ? 1 : 2);
           } else {
             expectArray(y, expected, outDtype);
           }

@@ -1,18 +1,25 @@
-;; WebAssembly SIMD micro-kernels of nestgrad's matmul. Both compute
-;; C = A·B on operands packed by src/tensor/kernels/gemm_wasm.ts:
-;;   ap: the rows of A in strips of 4: strip s holds A[4s..4s+4, p] for p = 0..k, row-fastest
-;;   bp: the columns of B in strips of NR: strip t holds B[p, NR·t..NR·t+NR] for p = 0..k
-;;   c:  C, row-major, mp × np (both padded to the strip sizes)
-;; A 4 × NR block of C stays in 8 v128 registers while p runs over k.
-;; Compile with `npm run build:wasm` (wabt), which regenerates gemm_wasm.generated.ts.
+;; WebAssembly SIMD micro-kernels of nestgrad's matmul. Both compute C = A·B for
+;; A read in place with any strides and B packed by src/tensor/kernels/gemm_wasm.ts:
+;;   a:   row 4s + r of A (r < 4) starts at a + s·ass + r·ars (bytes), and its element p
+;;        lies p·aps further on: A copied as it is (row-major: ass = 4·ars, aps = one
+;;        element; transposed: ars = one element) or packed in strips of 4 rows
+;;   bp:  the columns of B in strips of NR: strip t holds B[p, NR·t..NR·t+NR] for p = 0..k
+;;   c:   C, row-major, (4·m4) × np (np padded to the strip width NR)
+;; A 4 × NR block of C stays in 8 v128 registers while p runs over k; each element of C
+;; is the sum over p = 0, 1, ..., k-1 in that order (no fused multiply-add), so any
+;; partition of the rows (blocks, threads) gives the same bits.
+;; Compile with `npm run build:wasm` (wabt), which regenerates gemm_wasm.generated.ts
+;; (and gemm_wasm_shared.generated.ts, with the memory import made shared).
 (module
   (import "env" "memory" (memory 1))
 
   ;; float32: 4 × 8 blocks (two f32x4 per row of the block)
   (func (export "gemm_f32")
-    (param $ap i32) (param $bp i32) (param $c i32) (param $m4 i32) (param $n8 i32) (param $k i32)
-    (local $t i32) (local $s i32) (local $p i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $ldc i32)
-    (local $a v128) (local $b0 v128) (local $b1 v128) (local $x v128)
+    (param $a i32) (param $ass i32) (param $ars i32) (param $aps i32)
+    (param $bp i32) (param $c i32) (param $m4 i32) (param $n8 i32) (param $k i32)
+    (local $t i32) (local $s i32) (local $p i32) (local $pb i32) (local $pc i32) (local $ldc i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32)
+    (local $b0 v128) (local $b1 v128) (local $x v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; bytes per row of C: np · 4 = n8 · 32
@@ -27,29 +34,34 @@
         (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
         (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
         (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
-        ;; strip s of A starts at s·k·16 bytes, strip t of B at t·k·32 bytes
-        (local.set $pa (i32.add (local.get $ap) (i32.mul (local.get $s) (i32.shl (local.get $k) (i32.const 4)))))
+        ;; rows 4s..4s+3 of A start at a + s·ass, one row stride apart; strip t of B at t·k·32 bytes
+        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $s) (local.get $ass))))
+        (local.set $pa1 (i32.add (local.get $pa0) (local.get $ars)))
+        (local.set $pa2 (i32.add (local.get $pa1) (local.get $ars)))
+        (local.set $pa3 (i32.add (local.get $pa2) (local.get $ars)))
         (local.set $pb (i32.add (local.get $bp) (i32.mul (local.get $t) (i32.shl (local.get $k) (i32.const 5)))))
         (local.set $p (local.get $k))
         (block $pdone (loop $ploop
           (br_if $pdone (i32.eqz (local.get $p)))
-          (local.set $a (v128.load (local.get $pa)))
           (local.set $b0 (v128.load (local.get $pb)))
           (local.set $b1 (v128.load offset=16 (local.get $pb)))
-          ;; row r of the block: broadcast lane r of a
-          (local.set $x (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $a) (local.get $a)))
+          ;; row r of the block: A[4s + r, p] broadcast to every lane
+          (local.set $x (v128.load32_splat (local.get $pa0)))
           (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $a) (local.get $a)))
+          (local.set $x (v128.load32_splat (local.get $pa1)))
           (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $a) (local.get $a)))
+          (local.set $x (v128.load32_splat (local.get $pa2)))
           (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $a) (local.get $a)))
+          (local.set $x (v128.load32_splat (local.get $pa3)))
           (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+          (local.set $pa0 (i32.add (local.get $pa0) (local.get $aps)))
+          (local.set $pa1 (i32.add (local.get $pa1) (local.get $aps)))
+          (local.set $pa2 (i32.add (local.get $pa2) (local.get $aps)))
+          (local.set $pa3 (i32.add (local.get $pa3) (local.get $aps)))
           (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
           (local.set $p (i32.sub (local.get $p) (i32.const 1)))
           (br $ploop)))
@@ -75,9 +87,11 @@
 
   ;; float64: 4 × 4 blocks (two f64x2 per row of the block)
   (func (export "gemm_f64")
-    (param $ap i32) (param $bp i32) (param $c i32) (param $m4 i32) (param $n4 i32) (param $k i32)
-    (local $t i32) (local $s i32) (local $p i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $ldc i32)
-    (local $a01 v128) (local $a23 v128) (local $b0 v128) (local $b1 v128) (local $x v128)
+    (param $a i32) (param $ass i32) (param $ars i32) (param $aps i32)
+    (param $bp i32) (param $c i32) (param $m4 i32) (param $n4 i32) (param $k i32)
+    (local $t i32) (local $s i32) (local $p i32) (local $pb i32) (local $pc i32) (local $ldc i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32)
+    (local $b0 v128) (local $b1 v128) (local $x v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; bytes per row of C: np · 8 = n4 · 32
@@ -92,32 +106,38 @@
         (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
         (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
         (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
-        ;; strip s of A starts at s·k·32 bytes, strip t of B at t·k·32 bytes
-        (local.set $pa (i32.add (local.get $ap) (i32.mul (local.get $s) (i32.shl (local.get $k) (i32.const 5)))))
+        ;; rows 4s..4s+3 of A start at a + s·ass, one row stride apart; strip t of B at t·k·32 bytes
+        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $s) (local.get $ass))))
+        (local.set $pa1 (i32.add (local.get $pa0) (local.get $ars)))
+        (local.set $pa2 (i32.add (local.get $pa1) (local.get $ars)))
+        (local.set $pa3 (i32.add (local.get $pa2) (local.get $ars)))
         (local.set $pb (i32.add (local.get $bp) (i32.mul (local.get $t) (i32.shl (local.get $k) (i32.const 5)))))
         (local.set $p (local.get $k))
         (block $pdone (loop $ploop
           (br_if $pdone (i32.eqz (local.get $p)))
-          (local.set $a01 (v128.load (local.get $pa)))
-          (local.set $a23 (v128.load offset=16 (local.get $pa)))
           (local.set $b0 (v128.load (local.get $pb)))
           (local.set $b1 (v128.load offset=16 (local.get $pb)))
-          (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 (local.get $a01) (local.get $a01)))
+          ;; row r of the block: A[4s + r, p] broadcast to every lane
+          (local.set $x (v128.load64_splat (local.get $pa0)))
           (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
-          (local.set $x (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a01) (local.get $a01)))
+          (local.set $x (v128.load64_splat (local.get $pa1)))
           (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
-          (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 (local.get $a23) (local.get $a23)))
+          (local.set $x (v128.load64_splat (local.get $pa2)))
           (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $x) (local.get $b1))))
-          (local.set $x (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a23) (local.get $a23)))
+          (local.set $x (v128.load64_splat (local.get $pa3)))
           (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $x) (local.get $b0))))
           (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $x) (local.get $b1))))
-          (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+          (local.set $pa0 (i32.add (local.get $pa0) (local.get $aps)))
+          (local.set $pa1 (i32.add (local.get $pa1) (local.get $aps)))
+          (local.set $pa2 (i32.add (local.get $pa2) (local.get $aps)))
+          (local.set $pa3 (i32.add (local.get $pa3) (local.get $aps)))
           (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
           (local.set $p (i32.sub (local.get $p) (i32.const 1)))
           (br $ploop)))
+        ;; C block at row 4s, column 4t
         (local.set $pc (i32.add (local.get $c)
           (i32.add (i32.mul (i32.shl (local.get $s) (i32.const 2)) (local.get $ldc)) (i32.shl (local.get $t) (i32.const 5)))))
         (v128.store (local.get $pc) (local.get $c00))

@@ -8,12 +8,15 @@
  * float32 result is accumulated in float64 and rounded once, which measured faster in V8
  * than float32 storage and is more accurate. bool/int32 products give int32, computed
  * exactly with wrapping 32-bit arithmetic (Math.imul). Small or thin problems skip the
- * packing and use direct strided loops.
+ * packing and use direct strided loops. Where WebAssembly SIMD is available, float products
+ * of m·n·k ≥ 512 use its kernels instead (gemm_wasm.ts), and large ones are split across
+ * worker threads (gemm_threads.ts; the `threads` setting), with bitwise the same result.
  */
 import { allocate, promoteTypes, type DataArray, type DType } from "../dtype.js";
 import { formatShape, type Shape } from "../shape.js";
 import { NDArray } from "../ndarray.js";
 import { gemmWasm, wasmGemmAvailable } from "./gemm_wasm.js";
+import { gemmThreaded } from "./gemm_threads.js";
 import { packStrips } from "./pack.js";
 
 // Block sizes (in elements), tuned on x86-64 with 48 KiB L1d / 2 MiB L2 per core:
@@ -67,6 +70,10 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     const [aOffs, bOffs] = batchOffsets(batchShape, aBatch, bBatch, a.offset, b.offset);
     const c = out as Float32Array | Float64Array;
     const dt = outDtype as "float32" | "float64";
+    // split across worker threads where they run and the product is large enough
+    if (gemmThreaded(dt, m, n, k, a.data, aOffs, aRs, aCs, b.data, bOffs, bRs, bCs, c)) {
+      return new NDArray(out, outShape);
+    }
     for (let t = 0; t < batches; t++) {
       gemmWasm(dt, m, n, k, a.data, aOffs[t]!, aRs, aCs, b.data, bOffs[t]!, bRs, bCs, c, t * m * n);
     }

@@ -33,6 +33,17 @@ export function packStrips(
         dst[q + 2] = src[i + 2 * across]!;
         dst[q + 3] = src[i + 3 * across]!;
       }
+    } else if (w === 8 && width === 8) {
+      for (let p = 0, i = line; p < len; p++, i += along, q += 8) {
+        dst[q] = src[i]!;
+        dst[q + 1] = src[i + across]!;
+        dst[q + 2] = src[i + 2 * across]!;
+        dst[q + 3] = src[i + 3 * across]!;
+        dst[q + 4] = src[i + 4 * across]!;
+        dst[q + 5] = src[i + 5 * across]!;
+        dst[q + 6] = src[i + 6 * across]!;
+        dst[q + 7] = src[i + 7 * across]!;
+      }
     } else {
       for (let p = 0, i = line; p < len; p++, i += along, q += width) {
         for (let j = 0; j < width; j++) dst[q + j] = j < w ? src[i + j * across]! : 0;

@@ -9,10 +9,22 @@
  * tight loop over that axis) and "rows" (the innermost axis is kept: a whole output
  * row accumulates in a buffer while the reduced axes are walked). No per-element
  * callbacks: a switch per segment/row picks a specialised loop.
+ *
+ * Float sums, maxima and minima of large contiguous arrays over the innermost axis (row
+ * reductions) or over the axis before a kept innermost block (column reductions, e.g. a
+ * bias gradient summed over the batch) run in the WebAssembly SIMD kernels of
+ * elementwise_wasm.ts, which do the same float64 additions in the same order as the
+ * loops here, so the results are bitwise identical on both paths.
  */
 import { allocate, type DataArray, type DType } from "../dtype.js";
 import { formatShape, normalizeAxes, normalizeAxis, type Shape, advance } from "../shape.js";
 import { NDArray } from "../ndarray.js";
+import {
+  WASM_MIN_SIZE,
+  wasmElementwiseAvailable,
+  wasmReduceColumns,
+  wasmReduceRows,
+} from "./elementwise_wasm.js";
 
 /** The value reductions, in the order the kernels know them. */
 export const REDUCE_OPS = ["sum", "prod", "max", "min"] as const;
@@ -106,9 +118,53 @@ export function reduce(op: ReduceOp, x: NDArray, axis?: AxisArg, keepdims = fals
   }
 
   const plan = canonicalize(x.shape, x.strides, reduced);
+  if (reduceWasm(code, x, plan, out)) return new NDArray(out, outShape);
   if (useRows(plan)) reduceRows(code, x.data, x.offset, plan, out);
   else reduceSegments(code, x.data, x.offset, plan, out);
   return new NDArray(out, outShape);
+}
+
+/**
+ * The WebAssembly path of float sum/max/min over one reduced axis of a contiguous
+ * layout: rows (the reduced axis innermost) or columns (a kept block innermost, the
+ * reduced axis before it, at most one kept axis before that). Mirrors the loop the
+ * JavaScript path would pick (sumUnit, the row accumulation or sumStrided), so the
+ * result is the same bit for bit. Returns false where it does not apply.
+ */
+function reduceWasm(code: number, x: NDArray, plan: Plan, out: DataArray): boolean {
+  if (code !== SUM_F && code !== MAX && code !== MIN) return false;
+  const dtype = x.dtype;
+  if (dtype !== "float32" && dtype !== "float64") return false;
+  if (x.size < WASM_MIN_SIZE.reduce || plan.redSizes.length !== 1) return false;
+  const kind = code === SUM_F ? "sum" : code === MAX ? "max" : "min";
+  const ks = plan.keptSizes;
+  const kst = plan.keptStrides;
+  const R = plan.redSizes[0]!;
+  if (!plan.lastKept) {
+    if (plan.redStrides[0] !== 1) return false;
+    const rows = ks.length === 0 ? 1 : ks[0]!;
+    if (ks.length > 1 || (ks.length === 1 && kst[0] !== R)) return false;
+    if (!wasmElementwiseAvailable()) return false;
+    wasmReduceRows(kind, dtype, x.data, x.offset, rows, R, out, 0);
+    return true;
+  }
+  const L = ks[ks.length - 1]!;
+  if (kst[ks.length - 1] !== 1 || plan.redStrides[0] !== L) return false;
+  if (ks.length > 2 || (ks.length === 2 && kst[0] !== R * L)) return false;
+  if (!wasmElementwiseAvailable()) return false;
+  const outer = ks.length === 2 ? ks[0]! : 1;
+  wasmReduceColumns(
+    kind,
+    dtype,
+    x.data,
+    x.offset,
+    outer,
+    R,
+    L,
+    kind === "sum" && !useRows(plan),
+    out,
+  );
+  return true;
 }
 
 /** Index of the maximum along `axis` (over the flattened array when `axis` is undefined/null) as int32; the first occurrence wins ties, and the first NaN counts as the maximum (NumPy).
