@@ -1,7 +1,9 @@
 /**
  * The benchmark suite: `npm run bench` (or `npm run bench -- --quick`)
  * measures nestgrad side by side with plain-JS loops and the tfjs CPU backend in one run
- * and prints tables of throughput and ratios, then runs the AD section (bench/ad.ts:
+ * and prints tables of throughput and ratios (matmul on 1 and 2 threads, elementwise
+ * families against a plain loop and the memory bandwidth, the per-op dispatch cost at small
+ * sizes), then runs the AD section (bench/ad.ts:
  * nested-derivative workloads, operators and training steps, nestgrad eager and under
  * ng.jit against tfjs and jax-js, written to bench/results/latest.md),
  * the nested-switching strategies (bench/nested.ts) and the per-sample operators
@@ -13,6 +15,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { benchMatmul } from "./matmul.js";
 import { benchElementwise } from "./elementwise.js";
+import { runDispatchBench } from "./dispatch.js";
 import { runADSection } from "./ad.js";
 import { runNestedSection } from "./nested.js";
 import { runOperatorsSection } from "./operators.js";
@@ -32,6 +35,8 @@ async function main(): Promise<void> {
   if (!onlyAD) {
     await benchMatmul(quick);
     await benchElementwise(quick);
+    // per-op eager dispatch cost at small sizes
+    await runDispatchBench(quick);
   }
   if (!process.argv.includes("--no-ad")) {
     await runADSection(quick);

@@ -10,14 +10,21 @@ export interface TimingOptions {
   repeats: number;
   /** Each repeat runs the function enough times to last at least this long (ms). */
   minRepeatMs: number;
+  /**
+   * Keep warming up until this many ms have passed (after the `warmup` runs), so that code
+   * V8 compiles in tiers reaches its steady state, as it does in a training loop.
+   */
+  warmupMs?: number;
 }
 
 /** Median seconds per call of `fn` (async functions are awaited). */
 export async function timeIt(
   fn: () => unknown,
-  { warmup, repeats, minRepeatMs }: TimingOptions,
+  { warmup, repeats, minRepeatMs, warmupMs = 0 }: TimingOptions,
 ): Promise<number> {
+  const w0 = performance.now();
   for (let i = 0; i < warmup; i++) await fn();
+  while (performance.now() - w0 < warmupMs) await fn();
   // calls per repeat, so that one repeat lasts at least minRepeatMs
   let calls = 1;
   if (minRepeatMs > 0) {
