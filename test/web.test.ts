@@ -1,6 +1,7 @@
 // End-to-end test of the browser page (web/): it is built with Vite, served on loopback,
 // and driven in headless Chromium (Debian's package, through playwright-core). The page
-// must train — the loss falls — and draw both plots; a screenshot is saved to out/web/.
+// must train — the loss falls — and draw both plots, on the built-in interpreter with its
+// fused loops and WebAssembly kernels; a screenshot is saved to out/web/.
 // A second, short run uses the ONNX Runtime Web backend (jitted.async on its WebAssembly
 // build, served as a Vite asset) and must say that this backend ran.
 // Without a Chromium the test is skipped locally and fails in CI (CI=true), where
@@ -81,10 +82,17 @@ describe.skipIf(!haveChromium)("the browser page", () => {
     await page.waitForSelector("#status[data-done='true'], #status[data-error]", {
       timeout: 150_000,
     });
-    const data = await page.$eval("#status", (el) => ({ ...(el as HTMLElement).dataset }));
+    const data: Record<string, string | undefined> = await page.$eval("#status", (el) => ({
+      ...(el as HTMLElement).dataset,
+      text: el.textContent ?? "",
+    }));
     expect(data.error).toBeUndefined();
     expect(errors).toEqual([]);
     expect(Number(data.step)).toBe(100);
+    // The default engine: the built-in interpreter, with its generated fused loops running
+    // in the browser (the page would say "unfused" if code generation were refused).
+    expect(data.text).toMatch(/ng\.jit on interpreter,/);
+    expect(data.text).not.toMatch(/unfused/);
     expect(Number(data.loss)).toBeLessThan(Number(data.firstLoss) / 5);
     // Both views rendered lines with data: SVG paths with many vertices.
     for (const id of ["#solution", "#loss"]) {

@@ -67,7 +67,8 @@ function engineOf(jitted: { stats(): ng.JitStats } | null): string {
   if (jitted === null) return "eager";
   const { backend, notes } = jitted.stats();
   const runtime = notes.find((n) => /^onnxruntime-(web|node) /.test(n));
-  return `ng.jit on ${backend}${runtime ? `, ${runtime}` : ""}`;
+  const unfused = notes.some((n) => n.includes("fusion is off")) ? ", unfused" : "";
+  return `ng.jit on ${backend}${runtime ? `, ${runtime}` : ""}${unfused}`;
 }
 
 /** Disables the ONNX Runtime Web option with the reason it cannot run here. */
