@@ -32,7 +32,7 @@ export interface CacheEntry {
 const sourceOf = new WeakMap<object, string>();
 /** Entries of functions whose source text does not identify them (bound, native). */
 let byIdentity = new WeakMap<object, Map<string, CacheEntry>>();
-const bySource = new Map<string, CacheEntry>();
+const bySource = new Map<string, Map<string, CacheEntry>>();
 /** Bounds the cache: source texts are strings a long session could accumulate. */
 const MAX_ENTRIES = 1024;
 
@@ -44,7 +44,7 @@ export function cacheKey(origin: unknown, kind: string, leaves: readonly Tensor[
   if (typeof origin !== "function") return null;
   const c = getConfig();
   let sig = `${kind}|${c.nestedStrategy}|${c.nestedMemoryBudget}`;
-  for (const l of leaves) sig += `|${l.aval.toString()}`;
+  for (const l of leaves) sig += `|${l.dtype}[${l.shape.join(",")}]`;
   let src = sourceOf.get(origin);
   if (src === undefined) {
     src = Function.prototype.toString.call(origin);
@@ -56,7 +56,14 @@ export function cacheKey(origin: unknown, kind: string, leaves: readonly Tensor[
     if (m === undefined) byIdentity.set(origin, (m = new Map()));
     return { map: m, key: sig };
   }
-  return { map: bySource, key: `${sig}|${src}` };
+  // Keyed by the source text first, so that the long text is not concatenated (and hashed
+  // anew) with the signature on every call.
+  let m = bySource.get(src);
+  if (m === undefined) {
+    if (bySource.size >= MAX_ENTRIES) bySource.clear();
+    bySource.set(src, (m = new Map()));
+  }
+  return { map: m, key: sig };
 }
 
 export type CacheKey = NonNullable<ReturnType<typeof cacheKey>>;
@@ -67,7 +74,6 @@ export function lookup(k: CacheKey | null): CacheEntry | undefined {
 
 export function store(k: CacheKey | null, entry: CacheEntry): void {
   if (k === null) return;
-  if (k.map === bySource && bySource.size >= MAX_ENTRIES) bySource.clear();
   k.map.set(k.key, entry);
 }
 
@@ -87,6 +93,7 @@ export function clearCache(): void {
  */
 export function fingerprint(ir: IR): string {
   let s = `${ir.eqns.length}`;
-  for (const c of ir.consts) s += `|${c instanceof Tracer ? "t" : "c"}${c.aval.toString()}`;
+  for (const c of ir.consts)
+    s += `|${c instanceof Tracer ? "t" : "c"}${c.dtype}[${c.shape.join(",")}]`;
   return s;
 }
