@@ -212,6 +212,23 @@ describe("bookkeeping", () => {
     expect(J.shape).toEqual([5, 2]);
     expect(ng.nested.stats().jacobians).toEqual({});
   });
+  it("a block structure is never reused for another function behind the same source text", () => {
+    // The same closure text stands for a per-sample map first and for a sample-mixing one
+    // next: the second call must not reuse the first call's block-diagonal structure.
+    const ps = params(2, 2, 51);
+    const X = randn(52, [3, 2]);
+    const perSample = (z: Tensor) => mlp(ps, z);
+    const mixing = (z: Tensor) => mlp(ps, ng.sub(z, ng.mean(z, 0, true)));
+    let model = perSample;
+    const loss = (s: Tensor) => ng.sum(ng.square(ng.jacrev((z: Tensor) => model(z))(ng.mul(X, s))));
+    const s = ng.array(1.1, { dtype: "float64" });
+    for (const m of [perSample, mixing]) {
+      model = m;
+      const ref = ng.config.withConfig(off, () => ng.grad(loss)(s));
+      const got = ng.config.withConfig(on, () => ng.grad(loss)(s));
+      expectNear(got, ref, 1e-9, m === perSample ? "per-sample" : "mixing after per-sample");
+    }
+  });
   it("pytree arguments and several outputs keep their structure", () => {
     const a = randn(41, [2]);
     const b = randn(42, [3]);

@@ -15,10 +15,11 @@
  * function that mixes samples (batch normalisation, a mean over the batch) has off-diagonal
  * dependencies and is treated as one dense block.
  *
- * The decision (mode, and the batch size of the block structure) is cached per inner
- * function and input signature, like the strategy decisions of nested switching; the
- * Jacobian itself is always computed from the fresh function, so nothing the closure holds
- * can be stale.
+ * The mode of a dense Jacobian is cached per inner function and input signature, like the
+ * strategy decisions of nested switching (a wrong mode only costs time); a block structure
+ * is found again on every call, since the same source text may stand for a function that
+ * mixes samples next time. The Jacobian itself is always computed from the fresh function,
+ * so nothing the closure holds can be stale.
  */
 import type { IR } from "../core/ir.js";
 import { Tensor } from "../core/tensor.js";
@@ -29,6 +30,7 @@ import { reshape } from "../primitives/reshape.js";
 import { transpose } from "../primitives/transpose.js";
 import { zerosLike } from "../primitives/zeros_like.js";
 import { eye } from "../ops/creation.js";
+import { sizeOf } from "../tensor/shape.js";
 import { dependencies } from "../transforms/dependencies.js";
 import { jvp } from "../transforms/jvp.js";
 import type { JacMode as JacobianMode } from "../transforms/jacobian.js";
@@ -48,10 +50,6 @@ export interface JacobianPlan {
   why: string;
 }
 
-function sizes(shapes: readonly (readonly number[])[]): number[] {
-  return shapes.map((s) => s.reduce((a, b) => a * b, 1));
-}
-
 /**
  * The batch size B (≥ 2) over which the Jacobian of `ir`'s first `nIn` inputs is
  * block-diagonal (every input and output has leading size B, and output element of sample b
@@ -63,8 +61,8 @@ export function blockStructure(ir: IR, nIn: number): number {
   const b = ins[0]?.[0];
   if (b === undefined || b < 2) return 1;
   if (![...ins, ...outs].every((s) => s.length >= 1 && s[0] === b)) return 1;
-  const inSizes = sizes(ins);
-  const outSizes = sizes(outs);
+  const inSizes = ins.map(sizeOf);
+  const outSizes = outs.map(sizeOf);
   const d = inSizes.reduce((a, c) => a + c, 0);
   const m = outSizes.reduce((a, c) => a + c, 0);
   if (d + m > MAX_STRUCTURE_ELEMENTS) return 1;
@@ -110,7 +108,7 @@ export function planJacobian(ir: IR, nIn: number, written: JacobianMode): Jacobi
 
 /** The n basis directions of one sample's shape, each broadcast over the batch: [n, B, ...shape]. */
 function basis(shape: readonly number[], batch: number, dtype: Tensor["dtype"]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = sizeOf(shape);
   return broadcastTo(reshape(eye(n, n, { dtype }), [n, 1, ...shape]), [n, batch, ...shape]);
 }
 
@@ -139,8 +137,6 @@ function directionTo(x: Tensor, to: number): Tensor {
   return transpose(x, perm);
 }
 
-const product = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
 /**
  * The block-diagonal Jacobian by compressed forward passes: blocks[k][j] = ∂out_k/∂x_j of
  * shape [B, ...outRest, B, ...inRest]; per argument j, one JVP vmapped over the directions
@@ -152,7 +148,7 @@ function forwardBlocks(
   batch: number,
 ): Tensor[][] {
   const perLeaf = leaves.map((x, j) => {
-    const n = product(x.shape.slice(1));
+    const n = sizeOf(x.shape.slice(1));
     let outShapes: (readonly number[])[] = [];
     const cols = vmap((t: Tensor) => {
       const tangents = leaves.map((y, i) => (i === j ? t : zerosLike(y)));
@@ -163,7 +159,7 @@ function forwardBlocks(
     return cols.map((col, k) => {
       // col [n, B, ...outRest] → per-sample blocks [B, p, n]
       const oShape = outShapes[k]!;
-      const c = reshape(directionTo(col, oShape.length), [batch, product(oShape.slice(1)), n]);
+      const c = reshape(directionTo(col, oShape.length), [batch, sizeOf(oShape.slice(1)), n]);
       return blockDiagonal(c, batch, oShape, x.shape);
     });
   });
@@ -186,14 +182,14 @@ function reverseBlocks(
   // The inner pullback is itself switched (nest, forward-over-reverse, ...; docs/nested.md).
   const lin = pullbackOf(fn, leaves, fname, origin);
   const blocks = lin.outs.map((o, k) => {
-    const n = product(o.shape.slice(1));
+    const n = sizeOf(o.shape.slice(1));
     const rows = vmap((u: Tensor) => lin.pullback(lin.outs.map((_p, i) => (i === k ? u : null))))(
       basis(o.shape.slice(1), batch, o.dtype),
     ) as Tensor[];
     return rows.map((row, j) => {
       // row [n, B, ...inRest] → per-sample blocks [B, n, q]
       const x = leaves[j]!;
-      const c = reshape(directionTo(row, 1), [batch, n, product(x.shape.slice(1))]);
+      const c = reshape(directionTo(row, 1), [batch, n, sizeOf(x.shape.slice(1))]);
       return blockDiagonal(c, batch, o.shape, x.shape);
     });
   });
@@ -215,10 +211,10 @@ export function nestedJacobian(
 ): JacobianMode | Tensor[][] | null {
   if (!getConfig().nestedSwitching) return null;
   const key = cacheKey(origin, `${fname} mode`, leaves);
-  const hit = lookup(key);
+  const hit = lookup(key)?.jacobian;
   let plan: JacobianPlan;
-  if (hit !== undefined && hit.jacobian !== undefined) {
-    plan = hit.jacobian;
+  if (hit !== undefined) {
+    plan = hit;
   } else {
     const r = stageClosed(fn, leaves, `nested ${fname} (mode)`);
     if (!r.ok) {
@@ -226,7 +222,10 @@ export function nestedJacobian(
       return null;
     }
     plan = planJacobian(r.staged.ir, leaves.length, written);
-    store(key, { strategy: plan.mode, why: plan.why, jacobian: plan });
+    // Only a dense plan is cached: its mode changes the cost, never the result. A block
+    // structure is a property of what the closure holds now (the same source text may
+    // stand for a function that mixes samples next time), so it is found again each call.
+    if (plan.batch === 1) store(key, { strategy: plan.mode, why: plan.why, jacobian: plan });
   }
   recordJacobianMode(fname, plan.mode, plan.why, hit !== undefined);
   // One dense block: the transform computes it in the chosen mode, as it would if written so.
