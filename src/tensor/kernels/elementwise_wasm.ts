@@ -246,6 +246,16 @@ function kernelsOrThrow(op: string): Kernels {
 }
 
 /**
+ * The kernels and the scratch view of `dtype`: `d` indexes a kernel pair [float32,
+ * float64], `es` is the element size in bytes.
+ */
+function scratch(op: string, dtype: WasmFloat) {
+  const K = kernelsOrThrow(op);
+  const f32 = dtype === "float32";
+  return { K, d: f32 ? 0 : 1, view: f32 ? K.f32 : K.f64, es: f32 ? 4 : 8 };
+}
+
+/**
  * out[outOff + i] = op(src[srcOff + i]) for i < n, in `dtype` (src's values must be of
  * that dtype; out is the Float32Array/Float64Array of `dtype`).
  */
@@ -258,11 +268,8 @@ export function wasmUnary(
   outOff: number,
   n: number,
 ): void {
-  const K = kernelsOrThrow(op);
-  const f32 = dtype === "float32";
-  const view = f32 ? K.f32 : K.f64;
-  const es = f32 ? 4 : 8;
-  const fn = K.unary[op][f32 ? 0 : 1];
+  const { K, d, view, es } = scratch(op, dtype);
+  const fn = K.unary[op][d];
   const a = K.A / es;
   for (let i = 0; i < n; i += K.chunk) {
     const len = Math.min(K.chunk, n - i);
@@ -286,11 +293,8 @@ export function wasmBinary(
   out: FloatArray,
   n: number,
 ): void {
-  const K = kernelsOrThrow(op);
-  const f32 = dtype === "float32";
-  const view = f32 ? K.f32 : K.f64;
-  const es = f32 ? 4 : 8;
-  const fn = K.binary[op].vv[f32 ? 0 : 1];
+  const { K, d, view, es } = scratch(op, dtype);
+  const fn = K.binary[op].vv[d];
   const a = K.A / es;
   const b = K.B / es;
   for (let i = 0; i < n; i += K.chunk) {
@@ -316,12 +320,9 @@ export function wasmBinaryScalar(
   out: FloatArray,
   n: number,
 ): void {
-  const K = kernelsOrThrow(op);
-  const f32 = dtype === "float32";
-  const view = f32 ? K.f32 : K.f64;
-  const es = f32 ? 4 : 8;
+  const { K, d, view, es } = scratch(op, dtype);
   const fns = K.binary[op];
-  const fn = (scalarLeft ? fns.sv : fns.vs)[f32 ? 0 : 1];
+  const fn = (scalarLeft ? fns.sv : fns.vs)[d];
   const a = K.A / es;
   for (let i = 0; i < n; i += K.chunk) {
     const len = Math.min(K.chunk, n - i);
@@ -350,11 +351,8 @@ export function wasmBinaryRow(
   vecLeft: boolean,
   out: FloatArray,
 ): void {
-  const K = kernelsOrThrow(op);
-  const f32 = dtype === "float32";
-  const view = f32 ? K.f32 : K.f64;
-  const es = f32 ? 4 : 8;
-  const fn = K.binary[op].vv[f32 ? 0 : 1];
+  const { K, d, view, es } = scratch(op, dtype);
+  const fn = K.binary[op].vv[d];
   const a = K.A / es;
   const b = K.B / es;
   const call = (len: number) => {
@@ -413,11 +411,7 @@ export function wasmReduceRows(
   out: DataArray,
   outOff: number,
 ): void {
-  const K = kernelsOrThrow(kind);
-  const f32 = dtype === "float32";
-  const d = f32 ? 0 : 1;
-  const view = f32 ? K.f32 : K.f64;
-  const es = f32 ? 4 : 8;
+  const { K, d, view, es } = scratch(kind, dtype);
   const a = K.A / es;
   const dres = K.D / 8;
   const rowFn = (kind === "sum" ? K.rowsum : kind === "max" ? K.rowmax : K.rowmin)[d];
@@ -473,11 +467,7 @@ export function wasmReduceColumns(
   pairs: boolean,
   out: DataArray,
 ): void {
-  const K = kernelsOrThrow(kind);
-  const f32 = dtype === "float32";
-  const d = f32 ? 0 : 1;
-  const view = f32 ? K.f32 : K.f64;
-  const es = f32 ? 4 : 8;
+  const { K, d, view, es } = scratch(kind, dtype);
   const a = K.A / es;
   const sum = kind === "sum";
   const fn = (sum ? K.colsum : kind === "max" ? K.colmax : K.colmin)[d];
