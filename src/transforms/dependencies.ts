@@ -139,6 +139,33 @@ function concreteIndices(t: Tensor | undefined): Int32Array | null {
   return Int32Array.from(t.dataSync() as ArrayLike<number>);
 }
 
+/**
+ * For `take` along `axis` with constant indices `idx` (shape `idxShape`) from an array of
+ * `shape`: maps a multi-index of the taken result to the flat index of the element of the
+ * array it reads (and `takeTranspose` scatters into).
+ */
+function takenElement(
+  idx: Int32Array,
+  axis: number,
+  shape: readonly number[],
+  idxShape: readonly number[],
+): (m: number[]) => number {
+  const n = shape[axis]!;
+  const st = stridesOf(shape);
+  const ni = idxShape.length;
+  const ist = stridesOf(idxShape);
+  return (m) => {
+    let acc = 0;
+    for (let d = 0; d < axis; d++) acc += m[d]! * st[d]!;
+    let q = 0;
+    for (let d = 0; d < ni; d++) q += m[axis + d]! * ist[d]!;
+    const v = idx[q]!;
+    acc += (v < 0 ? v + n : v) * st[axis]!;
+    for (let d = axis + 1; d < shape.length; d++) acc += m[d + ni - 1]! * st[d]!;
+    return acc;
+  };
+}
+
 /** The deps of one equation's outputs. */
 function rule(
   name: string,
@@ -284,44 +311,13 @@ function rule(
     case "take": {
       const idx = concreteIndices(ins[1]!.value);
       if (idx === null) return dense();
-      const axis = p.axis as number;
-      const n = x.shape[axis]!;
-      const st = stridesOf(x.shape);
-      const ni = ins[1]!.shape.length;
-      const ist = stridesOf(ins[1]!.shape);
-      return [
-        gather(out.shape, xd, (m) => {
-          let acc = 0;
-          for (let d = 0; d < axis; d++) acc += m[d]! * st[d]!;
-          let q = 0;
-          for (let d = 0; d < ni; d++) q += m[axis + d]! * ist[d]!;
-          const v = idx[q]!;
-          acc += (v < 0 ? v + n : v) * st[axis]!;
-          for (let d = axis + 1; d < x.shape.length; d++) acc += m[d + ni - 1]! * st[d]!;
-          return acc;
-        }),
-      ];
+      return [gather(out.shape, xd, takenElement(idx, p.axis as number, x.shape, ins[1]!.shape))];
     }
     case "takeTranspose": {
       const idx = concreteIndices(ins[1]!.value);
       if (idx === null) return dense();
-      const axis = p.axis as number;
-      const n = out.shape[axis]!;
-      const st = stridesOf(out.shape);
-      const ni = ins[1]!.shape.length;
-      const ist = stridesOf(ins[1]!.shape);
-      return [
-        scatter(x.shape, xd, outSize, (m) => {
-          let acc = 0;
-          for (let d = 0; d < axis; d++) acc += m[d]! * st[d]!;
-          let q = 0;
-          for (let d = 0; d < ni; d++) q += m[axis + d]! * ist[d]!;
-          const v = idx[q]!;
-          acc += (v < 0 ? v + n : v) * st[axis]!;
-          for (let d = axis + 1; d < out.shape.length; d++) acc += m[d + ni - 1]! * st[d]!;
-          return acc;
-        }),
-      ];
+      const at = takenElement(idx, p.axis as number, out.shape, ins[1]!.shape);
+      return [scatter(x.shape, xd, outSize, at)];
     }
   }
   if (ELEMENTWISE.has(name) && ins.every((i) => i.shape.length === out.shape.length)) {
