@@ -3,6 +3,7 @@
 import { expect } from "vitest";
 import * as ng from "../src/index.js";
 import type { Tensor } from "../src/index.js";
+import { mulberry32 } from "./tensor/reference.js";
 
 export type Mode = "fwd" | "rev";
 export const MODES: readonly Mode[] = ["fwd", "rev"];
@@ -55,15 +56,8 @@ export function expectClose(
 
 /** Deterministic uniform numbers in [lo, hi) (mulberry32). */
 export function rng(seed: number): (lo?: number, hi?: number) => number {
-  let a = seed >>> 0;
-  return (lo = -1, hi = 1) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return lo + (hi - lo) * u;
-  };
+  const u = mulberry32(seed);
+  return (lo = -1, hi = 1) => lo + (hi - lo) * u();
 }
 
 /** A float64 tensor of the given shape with uniform random entries. */

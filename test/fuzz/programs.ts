@@ -18,6 +18,7 @@ import { bind } from "../../src/core/trace.js";
 import { evalIR, type IR } from "../../src/core/ir.js";
 import type { Tensor } from "../../src/core/tensor.js";
 import type { DefinedPrimitive } from "../../src/primitives/define.js";
+import { mulberry32 } from "../tensor/reference.js";
 
 type DType = "float32" | "float64" | "int32";
 
@@ -57,15 +58,7 @@ export interface ProgramSpec {
 // must come out the same each time.
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed >>> 0 || 1);
 }
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

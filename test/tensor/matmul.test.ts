@@ -15,17 +15,10 @@ import {
   matmulShape,
   type DType,
 } from "../../src/tensor/index.js";
-import { indices, sizeOf } from "./reference.js";
+import { indices, sizeOf, mulberry32 } from "./reference.js";
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed >>> 0 || 1);
 }
 
 /** A contiguous random array: uniform floats in [-1, 1), or small integers. */

@@ -20,20 +20,13 @@ import {
   type DType,
   type ReduceOp,
 } from "../../src/tensor/index.js";
-import { indices, sizeOf } from "./reference.js";
+import { indices, sizeOf, mulberry32 } from "./reference.js";
 
 // ---------------------------------------------------------------------------------------
 // helpers: seeded data, layouts, naive reference
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed >>> 0 || 1);
 }
 
 type Layout = "contiguous" | "transposed" | "flipped" | "offset" | "broadcast";
