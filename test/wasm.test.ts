@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as K from "../src/tensor/index.js";
 import { GEMM_WASM_BASE64 } from "../src/tensor/kernels/gemm_wasm.generated.js";
-import { setWasmGemmEnabled, wasmGemmAvailable } from "../src/tensor/kernels/gemm_wasm.js";
+import {
+  setGemmPlacement,
+  setWasmGemmEnabled,
+  wasmGemmAvailable,
+  type GemmPlacement,
+} from "../src/tensor/kernels/gemm_wasm.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ELEMENTWISE_WASM_BASE64 } from "../src/tensor/kernels/elementwise_wasm.generated.js";
@@ -124,6 +129,73 @@ describe("WebAssembly GEMM", () => {
       { numRuns: 60, seed: 7 },
     );
   });
+});
+
+/** A view of `x` (m×n) inside a wider or taller array whose other elements are `fill`. */
+function embedded(x: K.NDArray, fill: number, transposed: boolean): K.NDArray {
+  const [m, n] = x.shape as [number, number];
+  // storage [rows, cols] with 3 extra columns (and rows), the view at offset 1
+  const rows = (transposed ? n : m) + 3;
+  const cols = (transposed ? m : n) + 3;
+  const data = (
+    x.dtype === "float32" ? new Float32Array(rows * cols) : new Float64Array(rows * cols)
+  ).fill(fill);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      data[transposed ? (j + 1) * cols + i + 1 : (i + 1) * cols + j + 1] = x.get(i, j);
+    }
+  const strides = transposed ? [1, cols] : [cols, 1];
+  return new K.NDArray(data, [m, n], strides, cols + 1);
+}
+
+describe("WebAssembly GEMM operand placement", () => {
+  const placements: GemmPlacement[] = [
+    { inPlace: true, modulePack: true },
+    { inPlace: true, modulePack: false },
+    { inPlace: false, modulePack: true },
+    { inPlace: false, modulePack: false },
+  ];
+  const run = (p: GemmPlacement, f: () => K.NDArray): K.NDArray => {
+    const prev = setGemmPlacement(p);
+    try {
+      return f();
+    } finally {
+      setGemmPlacement(prev);
+    }
+  };
+  it.each(["float32", "float64"] as const)(
+    "%s: read in place, packed by the module or by packStrips: bitwise the same, whatever lies around the operands",
+    (dtype) => {
+      // thin and thick shapes on both sides of the in-place rules (one strip of B, one block
+      // of rows of A), row counts and widths that are not multiples of the strips
+      for (const [m, k, n] of [
+        [70, 33, 1],
+        [70, 33, 9],
+        [13, 40, 21],
+        [64, 17, 8],
+        [65, 17, 8],
+        [130, 5, 300],
+      ] as const) {
+        const a = K.random.normal(K.random.key(m + k), [m, k], { dtype });
+        const b = K.random.normal(K.random.key(n + 7), [k, n], { dtype });
+        const ref = reference(a, b);
+        let first: Float64Array | undefined;
+        for (const ta of [false, true])
+          for (const tb of [false, true])
+            for (const fill of [Number.NaN, Number.POSITIVE_INFINITY]) {
+              const av = embedded(a, fill, ta);
+              const bv = embedded(b, fill, tb);
+              for (const p of placements) {
+                const got = Float64Array.from(run(p, () => K.matmul(av, bv)).flat());
+                if (first === undefined) {
+                  expect(maxRelErr(got, ref)).toBeLessThan(dtype === "float32" ? 1e-5 : 1e-13);
+                  first = got;
+                } else expect(got).toEqual(first);
+              }
+            }
+      }
+    },
+  );
 });
 
 describe("WebAssembly elementwise module", () => {

@@ -1,7 +1,7 @@
 /**
  * Worker threads for the WebAssembly matmul kernels. The main thread puts A and B once
- * into a shared WebAssembly.Memory (as gemm_wasm.ts does: A copied as it lies or packed,
- * B packed; the layout of gemm_kernel.wat), the M×N output is cut
+ * into a shared WebAssembly.Memory (as gemm_wasm.ts does: each copied as it lies or packed;
+ * the layout of gemm_kernel.wat), the M×N output is cut
  * into blocks of 4-row strips (and, for a batch, into its matrices), and the workers and
  * the main thread claim blocks until none is left; then the main thread copies C out.
  * Every element of C is computed by the same kernel with the same order over k as on one
@@ -25,9 +25,17 @@
  * matmul runs on one thread.
  */
 import type { DataArray } from "../dtype.js";
-import { ROW_STRIPS, decodeBase64, placeA, placeASize, type GemmKernel } from "./gemm_wasm.js";
+import {
+  ROW_STRIPS,
+  decodeBase64,
+  aLines,
+  bLines,
+  place,
+  placedSize,
+  type GemmKernel,
+  type PackLines,
+} from "./gemm_wasm.js";
 import { GEMM_WASM_SHARED_BASE64 } from "./gemm_wasm_shared.generated.js";
-import { packStrips } from "./pack.js";
 
 /** The thread-count setting: a positive integer, or "auto". */
 export type ThreadsSetting = number | "auto";
@@ -75,6 +83,8 @@ const C_STRIP = 21; // bytes of 4 rows of C
 const ASS = 22; // A's layout in bytes: strip to strip, row to row, along a row
 const ARS = 23;
 const APS = 24;
+const BSS = 25; // B's layout in bytes: strip to strip, row to row
+const BPS = 26;
 const CONTROL_BYTES = 128;
 const CLOSED = 0xffffffffn;
 
@@ -106,13 +116,14 @@ const WORKER_SOURCE = `"use strict";
         const ap = u32[${AP}], apStep = u32[${AP_STEP}], bp = u32[${BP}], bpStep = u32[${BP_STEP}];
         const cp = u32[${CP}], cpStep = u32[${CP_STEP}], cStrip = u32[${C_STRIP}];
         const ass = u32[${ASS}], ars = u32[${ARS}], aps = u32[${APS}];
+        const bss = u32[${BSS}], bps = u32[${BPS}];
         if (Atomics.compareExchange(i64, ${CLAIM}, c, c + 1n) !== c) continue;
         try {
           const t = Math.floor(idx / bpm);
           const s0 = (idx - t * bpm) * spb;
           const rows = Math.min(spb, m4 - s0);
           (kind === 0 ? f32 : f64)(ap + t * apStep + s0 * ass, ass, ars, aps,
-            bp + t * bpStep, cp + t * cpStep + s0 * cStrip, rows, nb, k);
+            bp + t * bpStep, bss, bps, cp + t * cpStep + s0 * cStrip, rows, nb, k);
           Atomics.add(i32, ${WORKER_BLOCKS}, 1);
         } catch (e) {
           Atomics.store(i32, ${FAILED}, 1);
@@ -147,6 +158,7 @@ interface Pool {
   maxBytes: number;
   f32: GemmKernel;
   f64: GemmKernel;
+  pack: PackLines;
   i32: Int32Array;
   u32: Uint32Array;
   i64: BigInt64Array;
@@ -307,6 +319,7 @@ function createPool(threads: number): Pool | null {
   const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as {
     gemm_f32: GemmKernel;
     gemm_f64: GemmKernel;
+    pack_lines: PackLines;
   };
   const control = new SharedArrayBuffer(CONTROL_BYTES);
   const p: Pool = {
@@ -315,6 +328,7 @@ function createPool(threads: number): Pool | null {
     maxBytes: maxPages * 65536,
     f32: ex.gemm_f32,
     f64: ex.gemm_f64,
+    pack: ex.pack_lines,
     i32: new Int32Array(control),
     u32: new Uint32Array(control),
     i64: new BigInt64Array(control),
@@ -374,6 +388,8 @@ interface Job {
   ass: number;
   ars: number;
   aps: number;
+  bss: number;
+  bps: number;
   blocks: number;
 }
 
@@ -387,6 +403,8 @@ function runBlock(p: Pool, j: Job, idx: number): void {
     j.ars,
     j.aps,
     j.bp + t * j.bpStep,
+    j.bss,
+    j.bps,
     j.cp + t * j.cpStep + s0 * j.cStrip,
     rows,
     j.nb,
@@ -413,6 +431,8 @@ function runJob(p: Pool, j: Job): void {
   u32[ASS] = j.ass;
   u32[ARS] = j.ars;
   u32[APS] = j.aps;
+  u32[BSS] = j.bss;
+  u32[BPS] = j.bps;
   u32[NBLOCKS] = j.blocks;
   Atomics.store(i32, DONE, 0);
   Atomics.store(i32, FAILED, 0);
@@ -484,8 +504,10 @@ export function gemmThreaded(
   // one copy of an operand that is the same matrix for the whole batch (broadcast)
   const aOnce = aOffs.every((o) => o === aOffs[0]);
   const bOnce = bOffs.every((o) => o === bOffs[0]);
-  const aE = placeASize(m, k, aRs, aCs);
-  const bE = k * np;
+  const al = aLines(m, k, aRs, aCs, n, NR);
+  const bl = bLines(k, n, bRs, bCs, NR, m);
+  const aE = placedSize(al);
+  const bE = placedSize(bl);
   const cE = mp * np;
   const fixed = (aOnce ? aE : 0) + (bOnce ? bE : 0);
   const perMatrix = (aOnce ? 0 : aE) + (bOnce ? 0 : bE) + cE;
@@ -497,12 +519,12 @@ export function gemmThreaded(
   const view = f32 ? new Float32Array(p.memory.buffer) : new Float64Array(p.memory.buffer);
 
   // layout (elements): A (one, or one per matrix), B (likewise), C per matrix. A is copied
-  // as it lies or packed (placeA), the same way for every matrix; B is packed.
+  // as it lies or packed (place), and so is B, the same way for every matrix.
   const aBase = 0;
   const bBase = aOnce ? aE : chunk * aE;
   const cBase = bBase + (bOnce ? bE : chunk * bE);
-  let placed = aOnce ? placeA(view, aBase, A, aOffs[0]!, aRs, aCs, m, k) : null;
-  if (bOnce) packStrips(view, bBase, B, bOffs[0]!, bRs, bCs, k, n, NR);
+  let placedA = aOnce ? place(view, aBase, A, aOffs[0]!, al, p.pack) : null;
+  let placedB = bOnce ? place(view, bBase, B, bOffs[0]!, bl, p.pack) : null;
 
   // blocks: about BLOCKS_PER_THREAD per thread over the whole job, of at most ROW_STRIPS
   // strips (as on one thread, for the cache)
@@ -510,8 +532,8 @@ export function gemmThreaded(
   for (let t0 = 0; t0 < batches; t0 += chunk) {
     const bc = Math.min(chunk, batches - t0);
     for (let t = 0; t < bc; t++) {
-      if (!aOnce) placed = placeA(view, aBase + t * aE, A, aOffs[t0 + t]!, aRs, aCs, m, k);
-      if (!bOnce) packStrips(view, bBase + t * bE, B, bOffs[t0 + t]!, bRs, bCs, k, n, NR);
+      if (!aOnce) placedA = place(view, aBase + t * aE, A, aOffs[t0 + t]!, al, p.pack);
+      if (!bOnce) placedB = place(view, bBase + t * bE, B, bOffs[t0 + t]!, bl, p.pack);
     }
     const perM = Math.min(m4, Math.max(1, Math.ceil(want / bc)));
     const spb = Math.min(ROW_STRIPS, Math.ceil(m4 / perM));
@@ -530,9 +552,11 @@ export function gemmThreaded(
       cp: cBase * es,
       cpStep: cE * es,
       cStrip: 4 * np * es,
-      ass: placed!.ass,
-      ars: placed!.ars,
-      aps: placed!.aps,
+      ass: placedA!.ss,
+      ars: placedA!.ls,
+      aps: placedA!.ps,
+      bss: placedB!.ss,
+      bps: placedB!.ps,
       blocks: bc * bpm,
     });
     for (let t = 0; t < bc; t++) {
