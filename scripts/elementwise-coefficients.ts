@@ -27,12 +27,7 @@ export const EXP_Q32: readonly number[] = [
 export const LOG_G32: readonly number[] = [
   0.6666666655438611, 0.4000012193055664, 0.28550810521590886, 0.23330747300574234,
 ];
-/** T(z) = (tanh(x) − x)/x³, z = x² ≤ 0.4², float32 kernels (max relative fit error 2.96e-11). */
-export const TANH_T32: readonly number[] = [
-  -0.33333333332347054, 0.1333333288910869, -0.053967928545541305, 0.02186072671828626,
-  -0.008755663033159609, 0.002970633514601657,
-];
-/** tanh uses its polynomial below this |x| and expm1 above. */
+/** float64 tanh uses its polynomial below this |x| and expm1 above. */
 export const TANH_A = 0.4;
 /** erf: width of the intervals of |x| and their number (covering [0, 6]). */
 export const ERF_W = 0.25;

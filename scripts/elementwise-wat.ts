@@ -31,7 +31,6 @@ import {
   LOG_G32,
   LOG_G64,
   TANH_A,
-  TANH_T32,
   TANH_T64,
 } from "./elementwise-coefficients.js";
 
@@ -176,6 +175,34 @@ function horner(coeffs: readonly number[], t: string): string {
   return p;
 }
 
+/**
+ * The polynomial of a kernel of precision `prec`: Horner's rule for float64 (the smallest
+ * rounding error), Estrin's scheme for the float32 kernels, whose fits leave room for its
+ * slightly larger rounding error (still about 2^-52, against the 2^-25 a float32 result
+ * within 1 ULP allows): pairs c_i + c_{i+1}·t combined with t², t⁴, ..., so the chain of
+ * dependent operations is about log2 of the degree long instead of the degree. The kernels
+ * are bound by that latency, not by the number of operations.
+ */
+function poly(f: Fn, p: string, coeffs: readonly number[], t: string, prec: Prec): string {
+  if (prec === "64") return horner(coeffs, t);
+  let terms = [];
+  for (let i = 0; i < coeffs.length; i += 2) {
+    terms.push(
+      i + 1 < coeffs.length ? F.add(K(coeffs[i]!), F.mul(K(coeffs[i + 1]!), t)) : K(coeffs[i]!),
+    );
+  }
+  let power = t;
+  for (let level = 0; terms.length > 1; level++) {
+    power = f.let(`${p}t${level}`, F.mul(power, power));
+    const next = [];
+    for (let i = 0; i < terms.length; i += 2) {
+      next.push(i + 1 < terms.length ? F.add(terms[i]!, F.mul(terms[i + 1]!, power)) : terms[i]!);
+    }
+    terms = next;
+  }
+  return terms[0]!;
+}
+
 // ---------------------------------------------------------------------------------------
 // Constants of the algorithms
 
@@ -208,7 +235,7 @@ function expReduce(
   const xc = f.let(`${p}xc`, F.pmin(F.pmax(x, K(lo)), K(hi)));
   const t = f.let(`${p}t`, F.add(F.mul(xc, K(LOG2E)), K(MAGIC)));
   const kf = f.let(`${p}kf`, F.sub(t, K(MAGIC)));
-  const q = (r: string) => horner(prec === "64" ? EXP_Q64 : EXP_Q32, r);
+  const q = (r: string) => poly(f, `${p}q`, prec === "64" ? EXP_Q64 : EXP_Q32, r, prec);
   if (!rc) {
     const r = f.let(`${p}r`, F.sub(F.sub(xc, F.mul(kf, K(LN2HI))), F.mul(kf, K(LN2LO))));
     return { t, kf, em1: f.let(`${p}em1`, F.add(r, F.mul(F.mul(r, r), q(r)))) };
@@ -320,7 +347,7 @@ function logCore(f: Fn, p: string, u: string, extra: string | null, prec: Prec):
   const fm = f.let(`${p}f`, F.sub(m, K(1)));
   const s = f.let(`${p}s`, F.div(fm, F.add(K(2), fm)));
   const z = f.let(`${p}z`, F.mul(s, s));
-  const R = F.mul(z, horner(f64 ? LOG_G64 : LOG_G32, z));
+  const R = F.mul(z, poly(f, `${p}g`, f64 ? LOG_G64 : LOG_G32, z, prec));
   const hfsq = f.let(`${p}hfsq`, F.mul(K(0.5), F.mul(fm, fm)));
   let low = F.mul(efv, K(LN2LO));
   if (extra !== null) low = F.add(low, extra);
@@ -377,15 +404,27 @@ function expm1Alg(
   return opts.zeros ? select(xv, y, F.eq(xv, K(0))) : y;
 }
 
-/** tanh: x + x³·T(x²) for |x| < TANH_A, else t/(t + 2) with t = expm1(2|x|); sign of x. */
+/**
+ * tanh. float64: x + x³·T(x²) for |x| < TANH_A, else t/(t + 2) with t = expm1(2|x|) (its
+ * rounding error carried); sign of x. float32: t/(t + 2) over the whole range, with
+ * t = 2^k·(e^r − 1) + (2^k − 1) from the float32 fit of e^r − 1 (relative error about 2^-30,
+ * also for tiny x, where k = 0 and t = e^r − 1 keeps its relative accuracy): well inside the
+ * 2^-25 that a result within 1 ULP after rounding allows, at half the work.
+ */
 function tanhAlg(f: Fn, p: string, x: string, prec: Prec): string {
-  const f64 = prec === "64";
   const xv = f.let(`${p}x`, x);
   const ax = f.let(`${p}ax`, F.abs(xv));
+  if (prec === "32") {
+    // |x| ≥ 10 rounds to 1 in float32 (NaN stays NaN through pmin and the clamp)
+    const { t, em1 } = expReduce(f, `${p}m`, F.mul(F.pmin(ax, K(10)), K(2)), prec, 0, 20, false);
+    const s = f.let(`${p}s`, pow2(t));
+    const tm = f.let(`${p}tm`, F.add(F.mul(em1, s), F.sub(s, K(1))));
+    return copysign(F.div(tm, F.add(tm, K(2))), xv);
+  }
   const z = f.let(`${p}z`, F.mul(ax, ax));
-  const small = F.add(ax, F.mul(ax, F.mul(z, horner(f64 ? TANH_T64 : TANH_T32, z))));
-  // |x| ≥ 20 (float64) or 10 (float32) already rounds to 1
-  const a2 = F.mul(F.pmin(ax, K(f64 ? 20 : 10)), K(2));
+  const small = F.add(ax, F.mul(ax, F.mul(z, horner(TANH_T64, z))));
+  // |x| ≥ 20 already rounds to 1
+  const a2 = F.mul(F.pmin(ax, K(20)), K(2));
   const t = f.let(`${p}tm`, expm1Alg(f, `${p}m`, a2, prec, { lo: 0, hi: 41, zeros: false }));
   const large = F.div(t, F.add(t, K(2)));
   return copysign(select(small, large, F.lt(ax, K(TANH_A))), xv);
