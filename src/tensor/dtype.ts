@@ -2,6 +2,7 @@
  * Data types of the tensor layer (tensor/): the four dtypes, their
  * TypedArray storage, type promotion and validation of dtype arguments.
  */
+import { hookMin, takeFromHook } from "./alloc_hook.js";
 
 export const DTYPES = ["float32", "float64", "int32", "bool"] as const;
 export type DType = (typeof DTYPES)[number];
@@ -91,6 +92,23 @@ export function checkAllocation(op: string, shape: readonly number[], dtype: DTy
  * @example ng.nd.allocate("int32", 3) // Int32Array [0, 0, 0]
  */
 export function allocate(dtype: DType, size: number): DataArray {
+  if (size >= hookMin && size <= MAX_ELEMENTS) return takeFromHook(dtype, size, true);
+  return fresh(dtype, size);
+}
+
+/**
+ * Storage for `size` elements of `dtype` whose contents are unspecified, for a caller that
+ * writes every element before anything reads it (kernels' outputs). It is zeroed like
+ * `allocate`, except while a runtime that recycles buffers (the eager backward pass) runs,
+ * where it may be recycled memory that is not cleared first.
+ * @example ng.nd.allocateUninit("float32", 2).length // 2
+ */
+export function allocateUninit(dtype: DType, size: number): DataArray {
+  if (size >= hookMin && size <= MAX_ELEMENTS) return takeFromHook(dtype, size, false);
+  return fresh(dtype, size);
+}
+
+function fresh(dtype: DType, size: number): DataArray {
   if (size > MAX_ELEMENTS) throw new AllocationError(size, dtype);
   try {
     switch (dtype) {

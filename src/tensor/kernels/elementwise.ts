@@ -15,7 +15,7 @@
  * in elementwise_wasm.ts.
  */
 import {
-  allocate,
+  allocateUninit,
   checkDType,
   promoteTypes,
   toFloat,
@@ -437,7 +437,7 @@ function unaryRow(op: UnaryOp, intOut: boolean, out: DataArray, X: DataArray): R
 function unaryImpl(op: UnaryOp, x: NDArray): NDArray {
   checkArray(x, "x", op);
   const dtype = unaryResultDType(op, x.dtype);
-  const out = allocate(dtype, x.size);
+  const out = allocateUninit(dtype, x.size);
   const minSize = WASM_MIN_SIZE.unary[op as WasmUnaryOp];
   if (
     minSize !== undefined &&
@@ -735,7 +735,7 @@ function binaryImpl(op: BinaryOp, a: NDArray, b: NDArray): NDArray {
   checkArray(b, "b", op);
   const shape = broadcastShapes(a.shape, b.shape, op);
   const dtype = binaryResultDType(op, a.dtype, b.dtype);
-  const out = allocate(dtype, sizeOf(shape));
+  const out = allocateUninit(dtype, sizeOf(shape));
   if (binaryWasm(op, dtype, a, b, shape, out)) return new NDArray(out, shape);
   const row =
     dtype === "int32"
@@ -853,7 +853,7 @@ function compareImpl(op: CompareOp, a: NDArray, b: NDArray): NDArray {
   checkArray(a, "a", op);
   checkArray(b, "b", op);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = allocate("bool", sizeOf(shape));
+  const out = allocateUninit("bool", sizeOf(shape));
   forEachRow(shape, [a, b], compareRow(op, out, a.data, b.data), op);
   return new NDArray(out, shape);
 }
@@ -910,7 +910,7 @@ function logicalBinary(op: "logicalAnd" | "logicalOr", a: NDArray, b: NDArray): 
   checkArray(a, "a", op);
   checkArray(b, "b", op);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = allocate("bool", sizeOf(shape));
+  const out = allocateUninit("bool", sizeOf(shape));
   const A = a.data;
   const B = b.data;
   const row: RowKernel =
@@ -947,7 +947,7 @@ export function logicalOr(a: NDArray, b: NDArray): NDArray {
  */
 export function logicalNot(x: NDArray): NDArray {
   checkArray(x, "x", "logicalNot");
-  const out = allocate("bool", x.size);
+  const out = allocateUninit("bool", x.size);
   const X = x.data;
   forEachRow(
     x.shape,
@@ -982,7 +982,7 @@ export function where(cond: NDArray, a: NDArray, b: NDArray): NDArray {
         `b ${formatShape(b.shape)} cannot be broadcast together`,
     );
   }
-  const out = allocate(promoteTypes(a.dtype, b.dtype), sizeOf(shape));
+  const out = allocateUninit(promoteTypes(a.dtype, b.dtype), sizeOf(shape));
   const C = cond.data;
   const A = a.data;
   const B = b.data;
@@ -1014,7 +1014,7 @@ export function cast(x: NDArray, dtype: DType): NDArray {
   checkArray(x, "x", "cast");
   const dt = checkDType(dtype, "dtype");
   if (dt === x.dtype) return x;
-  const out = allocate(dt, x.size);
+  const out = allocateUninit(dt, x.size);
   const X = x.data;
   let row: RowKernel;
   if (dt === "int32") {

@@ -9,6 +9,7 @@
  */
 import {
   allocate,
+  allocateUninit,
   checkAllocation,
   checkDType,
   isFloat,
@@ -536,7 +537,7 @@ function concatImpl(xs: readonly NDArray[], axis: number, op: string): NDArray {
   }
   const outShape = first.shape.slice();
   outShape[ax] = total;
-  const out = allocate(dtype, sizeOf(outShape));
+  const out = allocateUninit(dtype, sizeOf(outShape));
   const outer = product(outShape, 0, ax);
   const inner = product(outShape, ax + 1, outShape.length);
   const outRow = total * inner;
@@ -676,7 +677,7 @@ function takeImpl(
   const idx = indices.flat();
   checkIndices(idx, n, "take", shownAxis);
   const outShape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
-  const out = allocate(x.dtype, sizeOf(outShape));
+  const out = allocateUninit(x.dtype, sizeOf(outShape));
   const outer = product(x.shape, 0, ax);
   const inner = product(x.shape, ax + 1, x.ndim);
   const m = idx.length;
@@ -800,7 +801,7 @@ export function takeAlongAxis(x: NDArray, indices: NDArray, axis: number): NDArr
   const idx = checkIndexArray(indices, "takeAlongAxis");
   const [outShape, ax] = alongAxisShape(x.shape, idx, axis, "takeAlongAxis", "x");
   const n = x.shape[ax]!;
-  const out = allocate(x.dtype, sizeOf(outShape));
+  const out = allocateUninit(x.dtype, sizeOf(outShape));
   checkIndices(idx.flat(), n, "takeAlongAxis", ax);
   if (out.length === 0) return new NDArray(out, outShape);
   const nd = outShape.length;
@@ -972,7 +973,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
     }
   }
   checkAllocation("arange", [len], dt);
-  const out = allocate(dt, len);
+  const out = allocateUninit(dt, len);
   for (let i = 0; i < len; i++) out[i] = a + i * st;
   return new NDArray(out, [len]);
 }
@@ -996,7 +997,7 @@ export function linspace(
     throw new TypeError(`linspace: dtype: expected float32 or float64, got ${dt}`);
   }
   checkAllocation("linspace", [n], dt);
-  const out = allocate(dt, n);
+  const out = allocateUninit(dt, n);
   if (n === 1) out[0] = a;
   else if (n > 1) {
     const step = (b - a) / (n - 1);

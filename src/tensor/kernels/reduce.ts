@@ -16,7 +16,7 @@
  * elementwise_wasm.ts, which do the same float64 additions in the same order as the
  * loops here, so the results are bitwise identical on both paths.
  */
-import { allocate, type DataArray, type DType } from "../dtype.js";
+import { allocate, allocateUninit, type DataArray, type DType } from "../dtype.js";
 import { formatShape, normalizeAxes, normalizeAxis, type Shape, advance } from "../shape.js";
 import { NDArray } from "../ndarray.js";
 import {
@@ -101,9 +101,10 @@ export function reduce(op: ReduceOp, x: NDArray, axis?: AxisArg, keepdims = fals
     code = op === "max" ? MAX : MIN;
   }
   const outSize = sizeOfShape(outShape);
-  const out = allocate(outDtype, outSize);
   let redCount = 1;
   for (let d = 0; d < x.ndim; d++) if (reduced[d]) redCount *= x.shape[d]!;
+  // an empty reduction leaves a sum's output as allocated (zeros); every other path writes it all
+  const out = redCount === 0 ? allocate(outDtype, outSize) : allocateUninit(outDtype, outSize);
 
   if (redCount === 0) {
     if (code === MAX || code === MIN) throw emptyError(op, x.shape, reduced);
