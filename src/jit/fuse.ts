@@ -145,20 +145,63 @@ const HELPERS = {
   vector(op: WasmUnaryOp, dtype: WasmFloat, y: FloatArray, n: number): void {
     wasmUnary(op, dtype, y, 0, y, 0, n);
   },
-  /** The vector kernel of `op` from x[xOff ..] into out[0 .. n). */
+  /** The vector kernel of `op` from x[xOff ..] into out[outOff .. outOff + n). */
   unaryInto(
     op: WasmUnaryOp,
     dtype: WasmFloat,
     x: DataArray,
     xOff: number,
     out: FloatArray,
+    outOff: number,
     n: number,
   ): void {
-    wasmUnary(op, dtype, x, xOff, out, 0, n);
+    wasmUnary(op, dtype, x, xOff, out, outOff, n);
   },
-  binaryInto: wasmBinary,
-  binaryScalarInto: wasmBinaryScalar,
+  /** out[outOff + i] = A[aOff + i] op B[bOff + i] for i < n, by the vector kernel. */
+  binaryInto(
+    op: WasmBinaryOp,
+    dtype: WasmFloat,
+    A: DataArray,
+    aOff: number,
+    B: DataArray,
+    bOff: number,
+    out: FloatArray,
+    outOff: number,
+    n: number,
+  ): void {
+    wasmBinary(op, dtype, A, aOff, B, bOff, rangeOf(out, outOff, n), n);
+  },
+  /** out[outOff + i] = s op X[xOff + i] (or X[xOff + i] op s) for i < n, by the vector kernel. */
+  binaryScalarInto(
+    op: WasmBinaryOp,
+    dtype: WasmFloat,
+    s: number,
+    scalarLeft: boolean,
+    X: DataArray,
+    xOff: number,
+    out: FloatArray,
+    outOff: number,
+    n: number,
+  ): void {
+    wasmBinaryScalar(op, dtype, s, scalarLeft, X, xOff, rangeOf(out, outOff, n), n);
+  },
 };
+
+/** out[off .. off + n) as an array of its own (out itself when that is the whole of it). */
+function rangeOf(out: FloatArray, off: number, n: number): FloatArray {
+  return off === 0 ? out : out.subarray(off, off + n);
+}
+
+/**
+ * The names of HELPERS (`H.name`) a generated source calls, so that code run elsewhere
+ * (worker threads, which have their own copies of some helpers) can tell whether it has
+ * them all.
+ */
+export function helpersCalled(source: string): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const m of source.matchAll(/\bH\.([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
+  return names;
+}
 
 /**
  * Scalar code of one elementwise equation: its expression over argument expressions, or
@@ -404,13 +447,28 @@ export interface FusedGroup {
   readonly kernel: GroupKernel;
   /** The generated source (shared by every group of the same structure). */
   readonly source: string;
+  /**
+   * Estimated cost of one element of the loop, in about nanoseconds of one core (reads,
+   * stores, arithmetic, and the transcendental functions at their measured cost): what
+   * decides whether splitting the loop across threads pays.
+   */
+  readonly work: number;
 }
 
+/**
+ * A generated loop: computes the elements of flat indices [lo, hi) of the group's shape
+ * (0 ≤ lo ≤ hi ≤ size) from the inputs (in the group's `inputs` order) into the output
+ * storage (at the same flat indices). Disjoint ranges can run on different threads: every
+ * element is computed by the same code whatever the range, so the values do not depend on
+ * how the indices are split.
+ */
 export type GroupKernel = (
   inputs: readonly NDArray[],
   outputs: readonly DataArray[],
   size: number,
   shape: Shape,
+  lo: number,
+  hi: number,
 ) => void;
 
 /** One step of a fused program: an equation run by its implementation, or a fused group. */
@@ -601,7 +659,64 @@ function buildGroup(
     code,
     outputs.map((v) => local.get(v)!),
   );
-  return { members, shape: g.shape, size, inputs, outputs, kernel: compileKernel(source), source };
+  const work = groupWork(inputs, code, outputs.length);
+  return {
+    members,
+    shape: g.shape,
+    size,
+    inputs,
+    outputs,
+    kernel: compileKernel(source),
+    source,
+    work,
+  };
+}
+
+/**
+ * Cost per element of the functions a member may call, in about nanoseconds on one core:
+ * the vector kernels of the transcendental functions (copies through their scratch
+ * included) and the Math.* functions and helpers of the JavaScript formulas, measured
+ * in fused loops over 2^18 float32 elements on a 2-core x86-64 machine (Node 20).
+ * Arithmetic, comparisons and casts cost about 1, and so do each read and store.
+ */
+const CALL_COST: Readonly<Record<string, number>> = {
+  exp: 8,
+  expm1: 8,
+  sigmoid: 9,
+  log: 12,
+  log1p: 12,
+  tanh: 12,
+  erf: 13,
+  sin: 18,
+  cos: 18,
+  tan: 32,
+  atan2: 30,
+  pow: 100,
+  powFloat: 100,
+  powInt: 20,
+};
+
+/** Estimated cost of one element of a group (see FusedGroup.work). */
+function groupWork(
+  inputs: readonly GroupInput[],
+  members: readonly MemberCode[],
+  stores: number,
+): number {
+  const m0 = members[0]!;
+  // one arithmetic op run by its vector kernel straight into the output (directPath)
+  if (members.length === 1 && stores === 1 && m0.binary !== null) return 2.5;
+  let w = stores;
+  for (const x of inputs) if (x.kind !== "scalar") w += 1;
+  for (const m of members) {
+    if (m.vector !== null) {
+      w += CALL_COST[m.vector.op] ?? 1;
+      continue;
+    }
+    let c = 1;
+    for (const f of m.expr.matchAll(/\b(?:Math|H)\.(\w+)/g)) c = Math.max(c, CALL_COST[f[1]!] ?? 1);
+    w += c;
+  }
+  return w;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -697,12 +812,13 @@ const SCRATCH: Record<DType, string> = {
 };
 
 /**
- * The source of a group's loop. Without vector members: one loop over the elements, flat
- * when every input is contiguous, else rows of the merged, broadcast layout walked by an
- * odometer. With vector members (and the vector kernels on): a loop over chunks, each
- * split into stages at the vector members — a stage computes what it can per element and
- * writes the vector ops' operands into scratch arrays, the vector kernel runs over each
- * scratch array in place, and the next stage continues from there.
+ * The source of a group's loop over the flat indices [lo, hi). Without vector members:
+ * one loop over the elements, flat when every input is contiguous, else rows of the
+ * merged, broadcast layout walked by an odometer (started at lo's row and column). With
+ * vector members (and the vector kernels on): a loop over chunks, each split into stages
+ * at the vector members — a stage computes what it can per element and writes the vector
+ * ops' operands into scratch arrays, the vector kernel runs over each scratch array in
+ * place, and the next stage continues from there.
  */
 function groupSource(
   inputs: readonly GroupInput[],
@@ -721,7 +837,7 @@ function groupSource(
     }
   });
   stored.forEach((_, j) => lines.push(`const q${j} = O[${j}];`));
-  lines.push("if (n === 0) return;");
+  lines.push("if (hi <= lo) return;");
   const flat = walked.map((k) => flatCheck(inputs, k)).join(" && ") || "true";
   lines.push(`const flat = ${flat};`);
   lines.push(...directPath(members, stored));
@@ -731,7 +847,7 @@ function groupSource(
     lines.push("return;", "}");
   }
   lines.push(...singlePath(inputs, walked, members, stored));
-  return `"use strict";\n${head.join("\n")}\nreturn function fused(X, O, n, S) {\n${lines.join("\n")}\n};`;
+  return `"use strict";\n${head.join("\n")}\nreturn function fused(X, O, n, S, lo, hi) {\n${lines.join("\n")}\n};`;
 }
 
 /**
@@ -746,7 +862,7 @@ function directPath(members: readonly MemberCode[], stored: readonly string[]): 
   if (dt !== "float32" && dt !== "float64") return [];
   if (m.vector !== null) {
     const k = m.args[0]!.slice(1);
-    const run = `H.unaryInto("${m.vector.op}", "${dt}", d${k}, x${k}.offset, q0, n);`;
+    const run = `H.unaryInto("${m.vector.op}", "${dt}", d${k}, x${k}.offset + lo, q0, lo, hi - lo);`;
     return [`if (H.vectorOn() && ${m.vector.flag}) {`, run, "return;", "}"];
   }
   if (m.binary === null) return [];
@@ -754,14 +870,14 @@ function directPath(members: readonly MemberCode[], stored: readonly string[]): 
   const op = m.binary;
   if (a.startsWith("a") && b.startsWith("a")) {
     const [i, j] = [a.slice(1), b.slice(1)];
-    const run = `H.binaryInto("${op}", "${dt}", d${i}, x${i}.offset, d${j}, x${j}.offset, q0, n);`;
+    const run = `H.binaryInto("${op}", "${dt}", d${i}, x${i}.offset + lo, d${j}, x${j}.offset + lo, q0, lo, hi - lo);`;
     return ["if (H.vectorOn() && flat) {", run, "return;", "}"];
   }
   const left = a.startsWith("c");
   const [sc, x] = left ? [a, b] : [b, a];
   if (!x.startsWith("a")) return [];
   const k = x.slice(1);
-  const run = `H.binaryScalarInto("${op}", "${dt}", ${sc}, ${left}, d${k}, x${k}.offset, q0, n);`;
+  const run = `H.binaryScalarInto("${op}", "${dt}", ${sc}, ${left}, d${k}, x${k}.offset + lo, q0, lo, hi - lo);`;
   return ["if (H.vectorOn() && flat) {", run, "return;", "}"];
 }
 
@@ -770,22 +886,37 @@ function readsOf(walked: readonly number[], at: (k: number) => string): string[]
   return walked.map((k) => `const a${k} = d${k}[${at(k)}];`);
 }
 
-/** The strided walk: merged dims, strides and bases of the walked inputs. */
+/**
+ * The strided walk: merged dims, strides and row bases of the walked inputs, positioned
+ * at flat index lo (`col`: lo's column in its row, b<k>: the row's base in input k).
+ */
 function walkSetup(
   inputs: readonly GroupInput[],
   walked: readonly number[],
   decl: "const" | "",
+  col: string,
 ): string[] {
   const flags = walked.map((k) => (inputs[k]!.kind === "bcast" ? "true" : "false")).join(", ");
   const c = decl === "const" ? "const " : "";
+  const l = decl === "const" ? "let " : "";
   const lines = [
     `${c}P = H.walk(S, [${walked.map((k) => `x${k}`).join(", ")}], [${flags}]);`,
     `${c}m = P.dims.length; ${c}dims = P.dims; ${c}idx = P.idx; ${c}inner = dims[m - 1];`,
   ];
   walked.forEach((k, w) =>
-    lines.push(
-      `${c}S${k} = P.strides[${w}]; ${c}k${k} = S${k}[m - 1]; ${decl === "const" ? "let " : ""}b${k} = x${k}.offset;`,
-    ),
+    lines.push(`${c}S${k} = P.strides[${w}]; ${c}k${k} = S${k}[m - 1]; ${l}b${k} = x${k}.offset;`),
+  );
+  lines.push(
+    `${l}${col} = lo % inner;`,
+    "if (lo >= inner) {",
+    `let r = (lo - ${col}) / inner;`,
+    "for (let d = m - 2; d >= 0; d--) {",
+    "const q = r % dims[d];",
+    "r = (r - q) / dims[d];",
+    "idx[d] = q;",
+    ...walked.map((k) => `b${k} += q * S${k}[d];`),
+    "}",
+    "}",
   );
   return lines;
 }
@@ -802,7 +933,7 @@ function odometer(walked: readonly number[]): string[] {
   ];
 }
 
-/** One pass over all elements, every member in JavaScript: flat, else row by row. */
+/** One pass over the elements, every member in JavaScript: flat, else row by row. */
 function singlePath(
   inputs: readonly GroupInput[],
   walked: readonly number[],
@@ -815,18 +946,19 @@ function singlePath(
   ];
   const lines: string[] = ["if (flat) {"];
   walked.forEach((k) => lines.push(`const f${k} = x${k}.offset;`));
-  lines.push("for (let i = 0; i < n; i++) {", ...readsOf(walked, (k) => `f${k} + i`), ...inner);
+  lines.push("for (let i = lo; i < hi; i++) {", ...readsOf(walked, (k) => `f${k} + i`), ...inner);
   lines.push("}", "return;", "}");
   const steps = walked.map((k) => `, p${k} += k${k}`).join("");
   lines.push(
-    ...walkSetup(inputs, walked, "const"),
-    "const rows = n / inner;",
-    "for (let r = 0, i = 0; r < rows; r++) {",
-    ...walked.map((k) => `let p${k} = b${k};`),
-    `for (const e = i + inner; i < e; i++${steps}) {`,
+    ...walkSetup(inputs, walked, "const", "col"),
+    "for (let i = lo; i < hi; ) {",
+    ...walked.map((k) => `let p${k} = b${k} + col * k${k};`),
+    "const e = hi - i < inner - col ? hi : i + inner - col;",
+    `for (; i < e; i++${steps}) {`,
     ...readsOf(walked, (k) => `p${k}`),
     ...inner,
     "}",
+    "col = 0;",
     ...odometer(walked),
     "}",
   );
@@ -909,31 +1041,28 @@ function stagedPath(
   walked.forEach((k) =>
     lines.push(`let S${k} = null, k${k} = 0, b${k} = 0, p${k} = 0; const f${k} = x${k}.offset;`),
   );
-  // a strided walk whose rows fit in a chunk takes whole rows per chunk
-  lines.push(`let CH = ${CHUNK};`);
-  lines.push("if (!flat) {", ...walkSetup(inputs, walked, ""));
-  walked.forEach((k) => lines.push(`p${k} = b${k};`));
-  lines.push(`if (inner <= ${CHUNK}) CH = ${CHUNK} - (${CHUNK} % inner);`, "}");
-  lines.push("for (let c = 0; c < n; c += CH) {");
-  lines.push("const len = n - c < CH ? n - c : CH;");
+  // the strided walk keeps its position (jj: the column in the current row) across chunks
+  lines.push("if (!flat) {", ...walkSetup(inputs, walked, "", "jj"));
+  walked.forEach((k) => lines.push(`p${k} = b${k} + jj * k${k};`));
+  lines.push("}");
+  lines.push(`for (let c = lo; c < hi; c += ${CHUNK}) {`);
+  lines.push(`const len = hi - c < ${CHUNK} ? hi - c : ${CHUNK};`);
   const body0 = stageBody(0);
   const step = walked.map((k) => `p${k} += k${k};`);
   const restart = walked.map((k) => `p${k} = b${k};`);
   lines.push("if (flat) {");
   lines.push("for (let t = 0; t < len; t++) {", "const i = c + t;");
   lines.push(...readsOf(walked, (k) => `f${k} + i`), ...body0, "}");
-  lines.push(`} else if (inner <= ${CHUNK}) {`);
+  lines.push("} else {");
   lines.push(
     "for (let t = 0; t < len; ) {",
-    "for (const e = t + inner; t < e; t++) {",
+    "const e = len - t < inner - jj ? len : t + inner - jj;",
+    "jj += e - t;",
+    "for (; t < e; t++) {",
     "const i = c + t;",
   );
   lines.push(...readsOf(walked, (k) => `p${k}`), ...body0, ...step, "}");
-  lines.push(...odometer(walked), ...restart, "}");
-  lines.push("} else {");
-  lines.push("for (let t = 0; t < len; t++) {", "const i = c + t;");
-  lines.push(...readsOf(walked, (k) => `p${k}`), ...body0, ...step);
-  lines.push("if (++jj === inner) {", "jj = 0;", ...odometer(walked), ...restart, "}", "}", "}");
+  lines.push("if (jj === inner) {", "jj = 0;", ...odometer(walked), ...restart, "}", "}", "}");
   for (let s = 1; s <= last; s++) {
     for (const m of members) {
       if (!m.vector || stage.get(m.name) !== s) continue;
@@ -960,7 +1089,11 @@ interface WalkPlan {
  * strides for broadcast inputs), size-1 dimensions dropped and dimensions that are
  * contiguous in every input merged, so that the innermost row is as long as possible.
  */
-function stridePlan(shape: Shape, xs: readonly NDArray[], bcast: readonly boolean[]): WalkPlan {
+export function stridePlan(
+  shape: Shape,
+  xs: readonly NDArray[],
+  bcast: readonly boolean[],
+): WalkPlan {
   const k = xs.length;
   const full = xs.map((x, i) =>
     bcast[i] ? broadcastStrides(x.shape, x.strides, shape) : x.strides,

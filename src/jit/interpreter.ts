@@ -14,10 +14,21 @@
  *   step and is read element for element (so a matmul → bias → tanh epilogue runs over
  *   the matmul's result); otherwise it takes a buffer from the size-class pool
  *   (tensor/pool.ts), and dead roots go back to the pool, so repeated calls allocate
- *   nothing new for fused values (kernels such as matmul still allocate their results,
- *   which are recycled). Program inputs, constants and outputs are never written or
+ *   nothing new for fused values (kernels such as the reductions still allocate their
+ *   results, which are recycled). Program inputs, constants and outputs are never written or
  *   pooled. Should a kernel on the fresh-output list ever return memory of an input, the
  *   run notices and stops recycling for good instead of reusing a live buffer.
+ * - matmul results the interpreter manages are computed into pool buffers too (through
+ *   the kernel's `into` argument), or into exact-size storage when a fused output that
+ *   escapes takes them over.
+ * - threads: while the `threads` setting is above 1 and worker threads work here, the
+ *   interpreter's buffers are views of shared memory, and a fused loop large enough to
+ *   repay it is split across worker threads (fused_threads.ts), bitwise as on one thread
+ *   (a program output such a loop writes is copied into ordinary memory before it is
+ *   returned: callers never see shared memory). An input in ordinary memory (a program
+ *   input, a constant, a kernel's own result) is
+ *   copied into shared memory when that is cheap next to the loop (a constant once per
+ *   executable, anything else once per call), else that loop runs on one thread.
  *
  * Where code generation is unavailable (`new Function` forbidden) or fusion is switched
  * off, every equation runs by its primitive's `impl` and references to intermediates are
@@ -27,8 +38,9 @@ import type { IR, Var } from "../core/ir.js";
 import { ConcreteTensor } from "../core/tensor.js";
 import type { Primitive } from "../core/trace.js";
 import { allocate, type DataArray, type DType } from "../tensor/dtype.js";
+import { matmul as matmulKernel } from "../tensor/kernels/matmul.js";
 import { NDArray } from "../tensor/ndarray.js";
-import { bufferPool } from "../tensor/pool.js";
+import { allocateShared, bufferPool, isSharedMemory } from "../tensor/pool.js";
 import { formatShape, shapesEqual, type Shape } from "../tensor/shape.js";
 import { argmaxP } from "../primitives/argmax.js";
 import { argminP } from "../primitives/argmin.js";
@@ -45,6 +57,14 @@ import {
   type GroupKernel,
   type PlanNode,
 } from "./fuse.js";
+import {
+  copyPays,
+  fusedThreadsActive,
+  runSplit,
+  spanOf,
+  splitThreads,
+  workersCanRun,
+} from "./fused_threads.js";
 
 /**
  * Primitives whose implementation always returns newly allocated, contiguous outputs that
@@ -75,6 +95,16 @@ const enum Source {
   InPlaceFresh,
 }
 
+/** Where a matmul step's result storage comes from. */
+const enum Into {
+  /** the kernel allocates it (its root is unmanaged or escapes) */
+  None,
+  /** a buffer from the pool (the root dies inside the program) */
+  Pool,
+  /** exact-size fresh storage (a fused output that escapes takes it over) */
+  Exact,
+}
+
 interface KernelStep {
   readonly group: false;
   readonly impl: (inputs: NDArray[], params: unknown) => NDArray[];
@@ -83,6 +113,13 @@ interface KernelStep {
   readonly outs: readonly number[];
   /** Per output: its root when the kernel allocates it fresh and the root is managed, else -1. */
   readonly roots: readonly number[];
+  /** A matmul of float operands (whose result can be computed into given storage). */
+  readonly floatMatmul: boolean;
+  /** For a float matmul: where its result's storage comes from (set once the plan is known). */
+  into: Into;
+  /** The matmul result's dtype and size (for `into`). */
+  readonly outDtype: DType;
+  readonly outSize: number;
   /** Slots whose last use is this step (cleared after it runs). */
   readonly clear: readonly number[];
   /** Roots that die at this step (their buffers go back to the pool). */
@@ -100,6 +137,7 @@ interface GroupOut {
 
 interface GroupStep {
   readonly group: true;
+  readonly fused: FusedGroup;
   readonly kernel: GroupKernel;
   readonly shape: Shape;
   readonly size: number;
@@ -136,6 +174,9 @@ class InterpreterExecutable implements Executable {
   private readonly outSlots: readonly number[];
   /** Buffers are recycled (off for good once a kernel broke the fresh-output assumption). */
   private reuse = true;
+  /** Slots of constants, and their copies in shared memory (made on first need). */
+  private readonly constSlotSet: ReadonlySet<number>;
+  private readonly sharedConsts = new Map<number, NDArray>();
 
   constructor(ir: IR) {
     const slot = new Map<Var, number>();
@@ -159,6 +200,7 @@ class InterpreterExecutable implements Executable {
       }
       return [slotOf(v), c.value];
     });
+    this.constSlotSet = new Set(this.constSlots.map(([s]) => s));
     const fused = fusionActive();
     const nodes: PlanNode[] = fused
       ? planFusion(ir)
@@ -223,9 +265,11 @@ class InterpreterExecutable implements Executable {
       if (k >= 0 && k < end) clearAt[k]!.push(s);
     }
     const transferred = new Set<number>();
+    const takenByEscaping = new Set<number>(); // roots an escaping fused output takes over
     const steps: Step[] = raw.map(({ node, ins, outs }, k): Step => {
       if (node.kind === "eqn") {
         const prim = node.eqn.prim;
+        const out = node.eqn.outputs[0]!.aval;
         return {
           group: false,
           impl: prim.impl.bind(prim) as KernelStep["impl"],
@@ -236,6 +280,13 @@ class InterpreterExecutable implements Executable {
             const r = slotRoots[s]!;
             return r.length === 1 && r[0] !== UNMANAGED && owner[r[0]!] === s ? r[0]! : -1;
           }),
+          floatMatmul:
+            prim === matmulP &&
+            (out.dtype === "float32" || out.dtype === "float64") &&
+            node.eqn.inputs.every((v) => v.aval.dtype === out.dtype),
+          into: Into.None,
+          outDtype: out.dtype,
+          outSize: out.size,
           clear: clearAt[k]!,
           release: releaseAt[k]!,
         };
@@ -252,6 +303,7 @@ class InterpreterExecutable implements Executable {
         if (from >= 0) {
           taken.add(from);
           transferred.add(from);
+          if (escapes) takenByEscaping.add(from);
           inPlace++;
           return {
             slot: s,
@@ -265,6 +317,7 @@ class InterpreterExecutable implements Executable {
       });
       return {
         group: true,
+        fused: g,
         kernel: g.kernel,
         shape: g.shape,
         size: g.size,
@@ -279,6 +332,15 @@ class InterpreterExecutable implements Executable {
     for (let r = 1; r < owner.length; r++) {
       const k = death[r]!;
       if (k >= 0 && k < end && !transferred.has(r)) releaseAt[k]!.push(r);
+    }
+    // Float matmul results with a managed root: into a pool buffer when the root dies
+    // inside the program, into exact-size storage when an escaping fused output takes it.
+    for (const step of steps) {
+      if (step.group || !fused || step.roots.length !== 1) continue;
+      const r = step.roots[0]!;
+      if (r < 0 || !step.floatMatmul) continue;
+      if (takenByEscaping.has(r)) step.into = Into.Exact;
+      else if (death[r]! < end) step.into = Into.Pool;
     }
 
     /**
@@ -348,12 +410,29 @@ class InterpreterExecutable implements Executable {
     const bufs = new Array<DataArray | null>(this.nRoots).fill(null);
     const pool = bufferPool;
     let reuse = this.reuse;
+    // buffers in shared memory while threads are on (so that fused loops can be split)
+    const shared = fusedThreadsActive();
+    /** Copies of ordinary inputs in shared memory made during this call, by slot. */
+    const copies = new Map<number, NDArray>();
     for (const step of this.steps) {
       const ins = step.ins;
       const args = new Array<NDArray>(ins.length);
       for (let i = 0; i < ins.length; i++) args[i] = slots[ins[i]!]!;
       if (!step.group) {
-        const outs = step.impl(args, step.params);
+        let into: DataArray | null = null;
+        let outs: NDArray[];
+        if (step.into !== Into.None && reuse) {
+          const d = step.outDtype;
+          into =
+            step.into === Into.Pool
+              ? pool.acquire(d, step.outSize, false, shared)
+              : shared
+                ? allocateShared(d, step.outSize)
+                : allocate(d, step.outSize);
+          outs = [matmulKernel(args[0]!, args[1]!, into)];
+        } else {
+          outs = step.impl(args, step.params);
+        }
         for (let i = 0; i < step.outs.length; i++) {
           const o = outs[i]!;
           slots[step.outs[i]!] = o;
@@ -366,36 +445,48 @@ class InterpreterExecutable implements Executable {
             continue;
           }
           // a fresh kernel result is reused only when it is whole and contiguous
-          if (o.contiguous && o.offset === 0 && o.data.length === o.size) bufs[r] = o.data;
+          if (into !== null) bufs[r] = into;
+          else if (o.contiguous && o.offset === 0 && o.data.length === o.size) bufs[r] = o.data;
         }
       } else {
         const n = step.size;
         const outs = step.outs;
+        let threads = shared ? splitThreads(n, step.fused.work) : 1;
+        if (threads > 1 && !(workersCanRun(step.fused) && this.share(step, args, threads, copies)))
+          threads = 1;
         const store = new Array<DataArray>(outs.length);
+        let spare: DataArray | null = null;
         for (let j = 0; j < outs.length; j++) {
           const o = outs[j]!;
           let b: DataArray | null = null;
           switch (o.source) {
             case Source.Pool:
-              b = pool.acquire(o.dtype, n);
+              b = pool.acquire(o.dtype, n, false, shared);
               break;
             case Source.Fresh:
-              b = allocate(o.dtype, n);
+              b = threads > 1 ? allocateShared(o.dtype, n) : allocate(o.dtype, n);
               break;
-            case Source.InPlace:
-              b = (reuse ? bufs[o.from] : null) ?? pool.acquire(o.dtype, n);
+            case Source.InPlace: {
+              let t = reuse ? bufs[o.from] : null;
               bufs[o.from] = null;
+              // split loops write shared memory only; the input goes back to the pool after
+              if (t && threads > 1 && !isSharedMemory(t)) [spare, t] = [t, null];
+              b = t ?? pool.acquire(o.dtype, n, false, shared);
               break;
+            }
             case Source.InPlaceFresh: {
               const t = reuse ? bufs[o.from] : null;
-              b = t !== null && t !== undefined && t.length === n ? t : allocate(o.dtype, n);
               bufs[o.from] = null;
+              const fits = t && t.length === n && (threads === 1 || isSharedMemory(t));
+              b = fits ? t : threads > 1 ? allocateShared(o.dtype, n) : allocate(o.dtype, n);
               break;
             }
           }
           store[j] = b!;
         }
-        step.kernel(args, store, n, step.shape);
+        if (threads > 1) runSplit(step.fused, args, store, n, step.shape, threads);
+        else step.kernel(args, store, n, step.shape, 0, n);
+        if (spare !== null) pool.release(spare);
         for (let j = 0; j < outs.length; j++) {
           const o = outs[j]!;
           const b = store[j]!;
@@ -413,7 +504,53 @@ class InterpreterExecutable implements Executable {
         }
       }
     }
-    return this.outSlots.map((s) => slots[s]!);
+    // this call's copies of inputs are dead now (the loops that read them have run)
+    for (const c of copies.values()) pool.release(c.data);
+    return this.outSlots.map((s) => ordinaryMemory(slots[s]!));
+  }
+
+  /**
+   * Puts the non-scalar inputs of a group that is to be split into shared memory: an
+   * input in ordinary memory is replaced in `args` by a copy of the storage its view spans
+   * (same layout, so the loop takes the same paths). Returns false, changing nothing,
+   * when the copies would cost too much next to what the split saves.
+   */
+  private share(
+    step: GroupStep,
+    args: NDArray[],
+    threads: number,
+    copies: Map<number, NDArray>,
+  ): boolean {
+    const g = step.fused;
+    let elements = 0;
+    for (let k = 0; k < args.length; k++) {
+      if (g.inputs[k]!.kind === "scalar" || isSharedMemory(args[k]!.data)) continue;
+      const s = step.ins[k]!;
+      if (copies.has(s) || this.sharedConsts.has(s)) continue;
+      const { lo, hi } = spanOf(args[k]!);
+      elements += hi - lo;
+    }
+    if (elements > 0 && !copyPays(elements, step.size, g.work, threads)) return false;
+    for (let k = 0; k < args.length; k++) {
+      const x = args[k]!;
+      if (g.inputs[k]!.kind === "scalar" || isSharedMemory(x.data)) continue;
+      const s = step.ins[k]!;
+      const isConst = this.constSlotSet.has(s);
+      const cache = isConst ? this.sharedConsts : copies;
+      let c = cache.get(s);
+      if (c === undefined) {
+        const { lo, hi } = spanOf(x);
+        // a constant's copy lives as long as the executable; a call's goes back to the pool
+        const mem = isConst
+          ? allocateShared(x.dtype, hi - lo)
+          : bufferPool.acquire(x.dtype, hi - lo, false, true);
+        mem.set(x.data.subarray(lo, hi));
+        c = new NDArray(mem, x.shape, x.strides, x.offset - lo);
+        cache.set(s, c);
+      }
+      args[k] = c;
+    }
+    return true;
   }
 }
 
@@ -430,3 +567,15 @@ export function interpreterStats(exec: Executable): InterpreterStats | null {
 }
 
 registerBackend(interpreterBackend);
+
+/**
+ * `x` itself, or a copy in ordinary memory where it is a view of shared memory (a program
+ * output written by a split loop): results handed to callers behave as every other array
+ * (postMessage copies them, browser APIs that refuse shared views take them).
+ */
+function ordinaryMemory(x: NDArray): NDArray {
+  if (!isSharedMemory(x.data)) return x;
+  const d = allocate(x.dtype, x.data.length);
+  d.set(x.data);
+  return new NDArray(d, x.shape, x.strides, x.offset);
+}

@@ -11,8 +11,20 @@
  * buffer goes to the next `acquire` of its class, so a buffer that is still referenced
  * (e.g. a program output held by a caller) must never be released. Releasing the same
  * buffer twice without acquiring it in between is an error.
+ *
+ * Shared memory: `acquire(dtype, size, zero, true)` hands out views of SharedArrayBuffers
+ * (ordinary Float32Array, ... views to all other code), which worker threads can read and
+ * write (the interpreter's threaded fused loops). Shared and ordinary buffers are pooled
+ * apart, so a request gets the kind it asked for.
  */
-import { allocate, MAX_ELEMENTS, type DataArray, type DType } from "./dtype.js";
+import {
+  AllocationError,
+  allocate,
+  BYTES_PER_ELEMENT,
+  MAX_ELEMENTS,
+  type DataArray,
+  type DType,
+} from "./dtype.js";
 
 /** The default bound of a pool's bytes (64 MiB). */
 export const DEFAULT_POOL_BYTES = 64 * 1024 * 1024;
@@ -77,14 +89,15 @@ export class BufferPool {
   /**
    * A buffer of `dtype` with at least `size` elements (its length is `sizeClass(size)`,
    * or more for a buffer that came from outside the pool). Its contents are arbitrary
-   * unless `zero` is set. The caller owns it until it releases it.
+   * unless `zero` is set. With `shared`, a view of a SharedArrayBuffer (see
+   * `sharedMemoryAvailable`). The caller owns it until it releases it.
    */
-  acquire(dtype: DType, size: number, zero = false): DataArray {
+  acquire(dtype: DType, size: number, zero = false, shared = false): DataArray {
     if (!Number.isInteger(size) || size < 0) {
       throw new RangeError(`pool.acquire: size must be a non-negative integer, got ${size}`);
     }
     const cls = sizeClass(size);
-    const list = this.free.get(dtype + cls);
+    const list = this.free.get(poolKey(dtype, cls, shared));
     const buf = list?.pop();
     if (buf !== undefined) {
       this.hits++;
@@ -95,12 +108,13 @@ export class BufferPool {
     }
     this.misses++;
     // a request near the element limit gets exactly what it asked for
-    return allocate(dtype, cls > MAX_ELEMENTS ? size : cls);
+    const n = cls > MAX_ELEMENTS ? size : cls;
+    return shared ? allocateShared(dtype, n) : allocate(dtype, n);
   }
 
   /**
    * Gives `buf` back for reuse. The caller must hold no reference to it (nor to any view
-   * of its memory) any more. Subarrays and buffers of shared memory are not pooled.
+   * of its memory) any more. Subarrays are not pooled.
    */
   release(buf: DataArray): void {
     const dtype = dtypeOf(buf);
@@ -111,15 +125,14 @@ export class BufferPool {
     if (this.held.has(mem)) {
       throw new Error("pool.release: this buffer was released twice (it is already in the pool)");
     }
-    // Only whole, non-shared buffers: a view could be aliased by its siblings.
+    // Only whole buffers: a view could be aliased by its siblings.
     const whole = buf.byteOffset === 0 && buf.byteLength === mem.byteLength;
-    const shared = typeof SharedArrayBuffer !== "undefined" && mem instanceof SharedArrayBuffer;
     const cls = floorClass(buf.length);
-    if (!whole || shared || cls === 0 || this.heldBytes + buf.byteLength > this.limit) {
+    if (!whole || cls === 0 || this.heldBytes + buf.byteLength > this.limit) {
       this.dropped++;
       return;
     }
-    const key = dtype + cls;
+    const key = poolKey(dtype, cls, isSharedMemory(buf));
     let list = this.free.get(key);
     if (list === undefined) {
       list = [];
@@ -166,6 +179,48 @@ export class BufferPool {
       misses: this.misses,
       dropped: this.dropped,
     };
+  }
+}
+
+function poolKey(dtype: DType, cls: number, shared: boolean): string {
+  return shared ? `${dtype}${cls}s` : dtype + cls;
+}
+
+/**
+ * Whether SharedArrayBuffer exists here (Node; browsers only on cross-origin-isolated
+ * pages).
+ */
+export function sharedMemoryAvailable(): boolean {
+  return typeof SharedArrayBuffer === "function";
+}
+
+/** Whether `buf` is a view of shared memory (a SharedArrayBuffer). */
+export function isSharedMemory(buf: DataArray): boolean {
+  return typeof SharedArrayBuffer === "function" && buf.buffer instanceof SharedArrayBuffer;
+}
+
+/** A zeroed array of `dtype` and `size` elements over a new SharedArrayBuffer. */
+export function allocateShared(dtype: DType, size: number): DataArray {
+  if (!sharedMemoryAvailable()) {
+    throw new Error("allocateShared: SharedArrayBuffer is unavailable here");
+  }
+  if (size > MAX_ELEMENTS) throw new AllocationError(size, dtype);
+  let mem: SharedArrayBuffer;
+  try {
+    mem = new SharedArrayBuffer(size * BYTES_PER_ELEMENT[dtype]);
+  } catch (e) {
+    if (e instanceof RangeError) throw new AllocationError(size, dtype, undefined, undefined, e);
+    throw e;
+  }
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(mem);
+    case "float64":
+      return new Float64Array(mem);
+    case "int32":
+      return new Int32Array(mem);
+    case "bool":
+      return new Uint8Array(mem);
   }
 }
 

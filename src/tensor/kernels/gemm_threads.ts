@@ -36,6 +36,7 @@ import {
   type PackLines,
 } from "./gemm_wasm.js";
 import { GEMM_WASM_SHARED_BASE64 } from "./gemm_wasm_shared.generated.js";
+import { isNode, nodeBuiltin, spawnWorker, workersReady, type WorkerHandle } from "./workers.js";
 
 /** The thread-count setting: a positive integer, or "auto". */
 export type ThreadsSetting = number | "auto";
@@ -142,14 +143,9 @@ const WORKER_SOURCE = `"use strict";
 })();
 `;
 
-interface WorkerHandle {
-  post(msg: unknown): void;
-  terminate(): void;
-}
-
 interface Platform {
   cores: number;
-  spawn(onError: () => void): WorkerHandle;
+  spawn(onError: () => void): WorkerHandle | null;
 }
 
 interface Pool {
@@ -175,17 +171,6 @@ let simulateMissing = false;
 let mainParticipates = true;
 let jobs = 0;
 
-interface NodeProcess {
-  getBuiltinModule?(id: string): unknown;
-}
-
-interface NodeWorker {
-  postMessage(msg: unknown): void;
-  terminate(): Promise<number>;
-  unref(): void;
-  on(event: "error", fn: (err: unknown) => void): void;
-}
-
 /** True when `Atomics.wait` may block this thread (false on a browser's main thread). */
 function canBlock(): boolean {
   try {
@@ -199,27 +184,14 @@ function canBlock(): boolean {
 function detectPlatform(): Platform | null {
   if (typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") return null;
   if (typeof WebAssembly !== "object" || !canBlock()) return null;
-  const proc = (globalThis as { process?: NodeProcess }).process;
-  if (typeof proc?.getBuiltinModule === "function") {
-    const wt = proc.getBuiltinModule("node:worker_threads") as
-      { Worker?: new (code: string, opts: { eval: boolean }) => NodeWorker } | undefined;
-    const os = proc.getBuiltinModule("node:os") as
-      { availableParallelism?: () => number; cpus?: () => unknown[] } | undefined;
-    const Worker = wt?.Worker;
-    if (typeof Worker !== "function") return null;
-    const cores = os?.availableParallelism?.() ?? os?.cpus?.().length ?? 1;
-    return {
-      cores,
-      spawn(onError) {
-        const w = new Worker(WORKER_SOURCE, { eval: true });
-        w.unref();
-        w.on("error", onError);
-        return {
-          post: (msg) => w.postMessage(msg),
-          terminate: () => void w.terminate(),
-        };
-      },
-    };
+  const spawn = (onError: () => void) => spawnWorker(WORKER_SOURCE, onError);
+  if (isNode()) {
+    const wt = nodeBuiltin<{ Worker?: unknown }>("node:worker_threads");
+    const os = nodeBuiltin<{ availableParallelism?: () => number; cpus?: () => unknown[] }>(
+      "node:os",
+    );
+    if (typeof wt?.Worker !== "function") return null;
+    return { cores: os?.availableParallelism?.() ?? os?.cpus?.().length ?? 1, spawn };
   }
   const g = globalThis as {
     crossOriginIsolated?: boolean;
@@ -227,16 +199,7 @@ function detectPlatform(): Platform | null {
   };
   if (g.crossOriginIsolated !== true || typeof Worker !== "function") return null;
   if (typeof Blob !== "function" || typeof URL?.createObjectURL !== "function") return null;
-  let url: string | undefined;
-  return {
-    cores: g.navigator?.hardwareConcurrency ?? 1,
-    spawn(onError) {
-      url ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-      const w = new Worker(url);
-      w.onerror = onError;
-      return { post: (msg) => w.postMessage(msg), terminate: () => w.terminate() };
-    },
-  };
+  return { cores: g.navigator?.hardwareConcurrency ?? 1, spawn };
 }
 
 function getPlatform(): Platform | null {
@@ -341,6 +304,10 @@ function createPool(threads: number): Pool | null {
   };
   for (let i = 0; i < threads - 1; i++) {
     const w = plat.spawn(onError);
+    if (w === null) {
+      p.broken = true;
+      break;
+    }
     p.workers.push(w);
     w.post({ module: mod, memory, control });
   }
@@ -615,11 +582,7 @@ export async function threadsReady(timeoutMs = 10_000): Promise<number> {
   if (threads < 2) return 0;
   const p = getPool(threads);
   if (p === null) return 0;
-  const until = Date.now() + timeoutMs;
-  while (Atomics.load(p.i32, READY) < p.workers.length && Date.now() < until && !p.broken) {
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return Atomics.load(p.i32, READY);
+  return workersReady(p.i32, READY, p.workers.length, () => p.broken, timeoutMs);
 }
 
 /** Counters of the current pool: jobs run on threads (since load) and blocks the workers ran. */

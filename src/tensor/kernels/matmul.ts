@@ -12,7 +12,14 @@
  * of m·n·k ≥ 512 use its kernels instead (gemm_wasm.ts), and large ones are split across
  * worker threads (gemm_threads.ts; the `threads` setting), with bitwise the same result.
  */
-import { allocate, promoteTypes, type DataArray, type DType } from "../dtype.js";
+import {
+  allocate,
+  allocateUninit,
+  dtypeOfData,
+  promoteTypes,
+  type DataArray,
+  type DType,
+} from "../dtype.js";
 import { formatShape, type Shape } from "../shape.js";
 import { NDArray } from "../ndarray.js";
 import { gemmWasm, wasmGemmAvailable } from "./gemm_wasm.js";
@@ -36,10 +43,13 @@ const WASM_THRESHOLD = 8 * 8 * 8;
  * with broadcast batch dimensions; a 1-D `a` is a row vector and a 1-D `b` a column
  * vector, and the promoted dimension is removed from the result. The result dtype is
  * promoteTypes(a.dtype, b.dtype), except bool @ bool, which gives int32. Float results are
- * accumulated in float64; int32 results wrap modulo 2^32.
+ * accumulated in float64; int32 results wrap modulo 2^32. `into`, when given, is the
+ * storage of the result (of its dtype, at least its size; its contents are overwritten; the
+ * result is a view of its first elements), for callers that manage their buffers (jit's
+ * interpreter).
  * @example ng.nd.matmul(ng.nd.fromNested([[1, 2], [3, 4]]), ng.nd.fromNested([5, 6])) // [17, 39]
  */
-export function matmul(a: NDArray, b: NDArray): NDArray {
+export function matmul(a: NDArray, b: NDArray, into?: DataArray): NDArray {
   checkArray(a, "a");
   checkArray(b, "b");
   const outShape = matmulShape(a.shape, b.shape);
@@ -61,12 +71,25 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   let batches = 1;
   for (const d of batchShape) batches *= d;
 
-  const out = allocate(outDtype, batches * m * n);
-  if (out.length === 0 || k === 0) return new NDArray(out, outShape);
-
+  const size = batches * m * n;
+  if (into !== undefined && (dtypeOfData(into) !== outDtype || into.length < size)) {
+    throw new TypeError(
+      `matmul: into must be a ${outDtype} array of at least ${size} elements, got ${dtypeOfData(into)}[${into.length}]`,
+    );
+  }
   const isInt = outDtype === "int32";
-  // WebAssembly SIMD kernels for float problems large enough to amortise the packing.
-  if (!isInt && m * n * k >= WASM_THRESHOLD && wasmGemmAvailable()) {
+  // WebAssembly SIMD kernels for float problems large enough to amortise the packing; they
+  // write every element of the result, so its storage need not be cleared first
+  const wasm = !isInt && k > 0 && m * n * k >= WASM_THRESHOLD && wasmGemmAvailable();
+  const out =
+    into !== undefined
+      ? into.subarray(0, size)
+      : wasm
+        ? allocateUninit(outDtype, size)
+        : allocate(outDtype, size);
+  if (out.length === 0 || k === 0) return new NDArray(into ? out.fill(0) : out, outShape);
+
+  if (wasm) {
     const [aOffs, bOffs] = batchOffsets(batchShape, aBatch, bBatch, a.offset, b.offset);
     const c = out as Float32Array | Float64Array;
     const dt = outDtype as "float32" | "float64";
@@ -79,6 +102,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     }
     return new NDArray(out, outShape);
   }
+  if (into !== undefined) out.fill(0); // the loops below accumulate into zeroed storage
   const packed = !isInt && m >= MR && n >= NR && m * n * k >= PACK_THRESHOLD;
   const ctx = packed ? new PackContext(m, n, k) : null;
   // float32 results accumulate in a float64 scratch matrix and are rounded once
