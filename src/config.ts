@@ -2,7 +2,8 @@
  * Global configuration: `ng.config.set({...})` / `ng.config.get()`.
  * Settings are validated; an unknown key or a bad value is an error naming it. The NaN
  * check and the eager-read policy live in core/debug.ts, read there by the interpreters;
- * the thread count lives in tensor/kernels/gemm_threads.ts, read there by matmul.
+ * the thread count lives in tensor/kernels/gemm_threads.ts, read there by matmul and by
+ * the jit interpreter's fused loops.
  */
 import {
   EAGER_READ_MODES,
@@ -71,16 +72,19 @@ export interface Config {
    */
   eagerReads: EagerReadMode;
   /**
-   * Threads for large matrix products (default "auto"): a positive integer, or "auto" for
-   * the available cores, at most 4. The main thread puts the operands into shared
-   * WebAssembly memory, and it and worker threads each compute blocks of rows of the result
-   * with the same WebAssembly SIMD kernels, so results are bitwise the same for every
-   * count. Products below 2^20 float32 multiply-adds (about 100³; float64: 2^19, about
-   * 80³) stay on one thread. Threads need Node ≥ 20.16 (worker_threads) or a
-   * cross-origin-isolated page, off the browser's main thread; elsewhere matmul uses one
-   * thread whatever the setting. 1 turns threads off (started workers stay parked);
-   * workers start on the first large product and never keep a process alive. On a machine
-   * whose cores are busy with other work, extra threads gain nothing.
+   * Threads for large matrix products and for the large fused loops of the jit
+   * interpreter (default "auto"): a positive integer, or "auto" for the available cores,
+   * at most 4. For a product, the main thread puts the operands into shared WebAssembly
+   * memory, and it and worker threads each compute blocks of rows of the result with the
+   * same WebAssembly SIMD kernels; a fused loop is cut into blocks of indices that each
+   * thread runs with the same generated code over the interpreter's buffers, which are then
+   * in shared memory. So results are bitwise the same for every count. Products below 2^20
+   * float32 multiply-adds (about 100³; float64: 2^19, about 80³) and loops of less than
+   * about 0.4 ms stay on one thread. Threads need Node ≥ 20.16 (worker_threads) or a
+   * cross-origin-isolated page, off the browser's main thread; elsewhere everything runs on
+   * one thread whatever the setting. 1 turns threads off (started workers stay parked);
+   * workers start on the first large product or loop and never keep a process alive. On a
+   * machine whose cores are busy with other work, extra threads gain nothing.
    */
   threads: ThreadsSetting;
 }
