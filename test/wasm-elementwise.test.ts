@@ -503,6 +503,34 @@ describe("WebAssembly elementwise kernels", () => {
       }
     });
 
+    it("broadcast views (zero strides) of a scalar or a row take the same values as the JS loops", () => {
+      for (const dtype of FLOATS) {
+        const [m, n] = [300, 70];
+        const M = view(values(m * n + 2, 11, dtype), [m, n], 2);
+        const row = view(values(n + 3, 5, dtype), [n], 3);
+        const one = view(values(2, 9, dtype), [], 1);
+        const rowB = K.broadcastTo(row, [m, n]); // strides [0, 1]
+        const oneB = K.broadcastTo(one, [m, n]); // strides [0, 0]
+        const rowB3 = K.broadcastTo(K.reshape(row, [1, n]), [2, m, n]);
+        const M3 = K.broadcastTo(M, [2, m, n]);
+        for (const op of WASM_BINARY_OPS) {
+          for (const [x, y] of [
+            [M, rowB],
+            [rowB, M],
+            [oneB, M],
+            [M, oneB],
+            [K.flip(M, [1]), oneB], // a strided operand stays on the JS loops
+            [M3.toContiguous(), rowB3],
+          ] as const) {
+            const j = withWasm(false, () => K.binary(op, x, y));
+            const w = withWasm(true, () => K.binary(op, x, y));
+            expect(w.shape).toEqual(j.shape);
+            expectBitwise(w.flat(), j.flat(), `${op} ${dtype} [${x.strides}] ⊕ [${y.strides}]`);
+          }
+        }
+      }
+    });
+
     it("mixed dtypes keep the promotion rules and stay exact", () => {
       const n = 5000;
       const a32 = view(values(n, 3, "float32"), [n]);

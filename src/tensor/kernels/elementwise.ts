@@ -698,11 +698,12 @@ function binaryWasm(
     wasmBinary(wop, dtype, a.data, a.offset, b.data, b.offset, o, size);
     return true;
   }
-  for (const [x, y, left] of [
+  for (const [bx, y, left] of [
     [a, b, true],
     [b, a, false],
   ] as const) {
     if (!full(y)) continue;
+    const x = repeated(bx);
     if (x.size === 1) {
       const s = scalarIn(x, dtype);
       if (s === undefined || !wasmElementwiseAvailable()) return false;
@@ -717,6 +718,25 @@ function binaryWasm(
     }
   }
   return false;
+}
+
+/**
+ * What a broadcast view repeats: for `x` whose leading axes have stride 0 (or length 1) and
+ * whose other axes are contiguous, those axes as one contiguous vector (a single element
+ * when every axis is broadcast), so that `broadcastTo(b, …)` operands take the scalar and
+ * row kernels as `b` itself would; else `x`.
+ */
+function repeated(x: NDArray): NDArray {
+  if (x.contiguous || x.size <= 1) return x;
+  let lead = 0;
+  while (lead < x.ndim && (x.strides[lead] === 0 || x.shape[lead] === 1)) lead++;
+  if (lead === 0) return x;
+  let stride = 1;
+  for (let d = x.ndim - 1; d >= lead; d--) {
+    if (x.shape[d] !== 1 && x.strides[d] !== stride) return x;
+    stride *= x.shape[d]!;
+  }
+  return new NDArray(x.data, x.shape.slice(lead), undefined, x.offset);
 }
 
 /** True when `x` is contiguous and its shape (without leading 1s) is a suffix of `shape`. */
