@@ -208,13 +208,13 @@ async function setupPeers(): Promise<Peer[]> {
 function timing(size: string, quick: boolean): TimingOptions {
   if (quick) return { warmup: 1, repeats: 5, minRepeatMs: 0 };
   // Warm-up by time too: JS code (nestgrad eager, tfjs) is optimised by V8 in tiers over
-  // its first calls, which a training loop soon leaves behind. Small cells take a second of
-  // warm-up: with 300 ms, the first cells of a run measured up to 2-3x their steady state.
-  // Small cells take the median of more repeats: a single call of under a millisecond is
-  // easily disturbed on a shared machine.
+  // its first calls, which a training loop soon leaves behind. Every cell takes a second of
+  // warm-up: with 300 ms, cells measured up to 2-3x their steady state (the first cells of
+  // a run, and medium cells that got only two or three calls). Small cells take the median
+  // of more repeats: a call of under a millisecond is easily disturbed on a shared machine.
   return size === "small"
     ? { warmup: 3, repeats: 41, minRepeatMs: 0, warmupMs: 1000 }
-    : { warmup: 1, repeats: 10, minRepeatMs: 0, warmupMs: 300 };
+    : { warmup: 1, repeats: 10, minRepeatMs: 0, warmupMs: 1000 };
 }
 
 async function measure(
@@ -465,7 +465,7 @@ function report(
     `  \`${JIT_INTERP}\`: \`ng.jit(f, { backend: "interpreter" })\`; \`${HAND_ONNX}\`: the W0 gradient as a hand-written ONNX graph (bench/ad/handonnx.ts) on the same ORT binding and session options, 1 thread;`,
     `  JS peers: tfjs ${tf.version_core} (cpu and wasm backends, tf.grads), @jax-js/jax (wasm device, eager and jit).`,
     `  Jitted W0–W4 cells take the parameters and the data as arguments (fed on every call).`,
-    `- float32 everywhere; median of ${quick ? 5 : "41 (small) / 10 (medium and the step rows)"} timed repeats after warm-up (${quick ? "1 run" : "at least 1 s of runs for small cells, 300 ms for the others"}), milliseconds per call (read back to JS included);`,
+    `- float32 everywhere; median of ${quick ? 5 : "41 (small) / 10 (medium and the step rows)"} timed repeats after warm-up (${quick ? "1 run" : "at least 1 s of runs"}), milliseconds per call (read back to JS included);`,
     `  "[k reps]" marks cells whose single run took over 2 s and got fewer repeats; "-": not written for that library.`,
     `- (r.x): time / fastest correct column in the row; "ng / best JS peer", "jit 1t / best JS peer": nestgrad eager or jit (1 thread) time / fastest correct JS peer (tfjs, jax-js; below 1: nestgrad faster);`,
     `  "PyTorch (reference, not run here)": PyTorch 1.13 CPU, 1 thread, measured elsewhere on other hardware — the reference of the goals below, not a side-by-side measurement.`,
