@@ -26,17 +26,21 @@ interface NodeProcess {
 /** Blob URLs of worker sources (browsers), one per source text. */
 const blobUrls = new Map<string, string>();
 
+/** `process.getBuiltinModule` in Node ≥ 20.16, else undefined. */
+function getBuiltinModule(): ((id: string) => unknown) | undefined {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  const get = proc?.getBuiltinModule;
+  return typeof get === "function" ? (id) => get.call(proc, id) : undefined;
+}
+
 /** Whether this is Node with `process.getBuiltinModule` (Node ≥ 20.16). */
 export function isNode(): boolean {
-  return typeof (globalThis as { process?: NodeProcess }).process?.getBuiltinModule === "function";
+  return getBuiltinModule() !== undefined;
 }
 
 /** `process.getBuiltinModule(id)` in Node (see isNode), else undefined. */
 export function nodeBuiltin<T>(id: string): T | undefined {
-  return isNode()
-    ? ((globalThis as { process: Required<NodeProcess> }).process.getBuiltinModule(id) as
-        T | undefined)
-    : undefined;
+  return getBuiltinModule()?.(id) as T | undefined;
 }
 
 /**
