@@ -446,6 +446,28 @@ function report(
     `≤ 1.3 × hand-written ONNX (${HAND_ONNX_W0_MEDIUM_MS} ms, measured elsewhere)`,
     "≤ 1.3 × hand-written ONNX measured here",
   ];
+  // the built-in backend (no ONNX Runtime): eager no slower than jax-js jit, the
+  // interpreter at least twice as fast as it, in the W0–W4 cells where jax-js is correct
+  const jaxJit = col("jax-js jit");
+  const builtinBody = rows.map((r) => {
+    const jax = okMs(r.cells[jaxJit]);
+    const goal = (ms: number | undefined, limit: number | undefined) =>
+      ms === undefined || limit === undefined
+        ? "-"
+        : `${fmtMs(ms)} ≤ ${fmtMs(limit)}: ${ms <= limit ? "met" : "MISSED"} (${fmtRatio(limit / ms)})`;
+    return [
+      r.label,
+      jax === undefined ? "jax-js jit not correct" : fmtMs(jax),
+      goal(okMs(r.cells[eager]), jax),
+      goal(okMs(r.cells[col(JIT_INTERP)]), jax === undefined ? undefined : jax / 2),
+    ];
+  });
+  const builtinHeader = [
+    "cell",
+    "jax-js jit, ms",
+    "nestgrad eager ≤ jax-js jit (jax-js jit / eager)",
+    "ng jit interp ≤ jax-js jit / 2 (jax-js jit / (2 × interp))",
+  ];
   const errHeader = ["cell", "reference FD check", ...peers.map((p) => p.name)];
   const errBody = [...rows, ...steps].map((r) => [
     r.label,
@@ -499,6 +521,10 @@ function report(
     "## Goals for nestgrad jit (1 thread)",
     "",
     table(goalHeader, goalBody),
+    "",
+    "## Goals for the built-in backend (eager, and the interpreter jit)",
+    "",
+    table(builtinHeader, builtinBody),
     "",
     "## Relative error against the float64 reference",
     "",
