@@ -549,7 +549,8 @@ function take(f: Fn, mark: number): string[] {
   return f.body.splice(mark);
 }
 
-function unaryKernel(name: string, prec: Prec, alg: Alg): string {
+/** A unary kernel's function (src, dst, n) with `end`, the address past the source, set. */
+function unaryFn(name: string, prec: Prec): Fn {
   const f = new Fn(`${name}_f${prec}`, [
     ["src", "i32"],
     ["dst", "i32"],
@@ -559,18 +560,17 @@ function unaryKernel(name: string, prec: Prec, alg: Alg): string {
   f.emit(
     `(local.set $end (i32.add ${get("src")} (i32.shl ${get("n")} ${i32(prec === "64" ? 3 : 2)})))`,
   );
+  return f;
+}
+
+function unaryKernel(name: string, prec: Prec, alg: Alg): string {
+  const f = unaryFn(name, prec);
   const mark = f.body.length;
   if (prec === "64") {
     const y = alg(f, "", `(v128.load ${get("src")})`, prec);
     f.emit(`(v128.store ${get("dst")} ${y})`);
-    loop(f, "src", get("end"), 16, take(f, mark), [
-      `(local.set $dst (i32.add ${get("dst")} ${i32(16)}))`,
-    ]);
   } else if (name === "exp") {
     f.emit(`(v128.store ${get("dst")} ${expF32x4(f, `(v128.load ${get("src")})`)})`);
-    loop(f, "src", get("end"), 16, take(f, mark), [
-      `(local.set $dst (i32.add ${get("dst")} ${i32(16)}))`,
-    ]);
   } else {
     const lo = alg(f, "l_", `(f64x2.promote_low_f32x4 (v128.load64_zero ${get("src")}))`, prec);
     const ylo = f.let("ylo", lo);
@@ -584,24 +584,17 @@ function unaryKernel(name: string, prec: Prec, alg: Alg): string {
       `(v128.store ${get("dst")} (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ` +
         `(f32x4.demote_f64x2_zero ${ylo}) (f32x4.demote_f64x2_zero ${hi})))`,
     );
-    loop(f, "src", get("end"), 16, take(f, mark), [
-      `(local.set $dst (i32.add ${get("dst")} ${i32(16)}))`,
-    ]);
   }
+  // one vector of the source per iteration
+  loop(f, "src", get("end"), 16, take(f, mark), [
+    `(local.set $dst (i32.add ${get("dst")} ${i32(16)}))`,
+  ]);
   return f.text();
 }
 
 /** Cheap unary ops: native vector instructions, two vectors per iteration. */
 function simpleUnaryKernel(name: string, prec: Prec, instr: string): string {
-  const f = new Fn(`${name}_f${prec}`, [
-    ["src", "i32"],
-    ["dst", "i32"],
-    ["n", "i32"],
-  ]);
-  f.local("end", "i32");
-  f.emit(
-    `(local.set $end (i32.add ${get("src")} (i32.shl ${get("n")} ${i32(prec === "64" ? 3 : 2)})))`,
-  );
+  const f = unaryFn(name, prec);
   loop(
     f,
     "src",

@@ -38,9 +38,13 @@
  */
 import type { DataArray } from "../tensor/dtype.js";
 import { SCALAR_FORMULAS } from "../tensor/kernels/elementwise.js";
-import { wasmElementwiseAvailable } from "../tensor/kernels/elementwise_wasm.js";
+import {
+  WASM_BINARY_OPS,
+  WASM_UNARY_OPS,
+  wasmElementwiseAvailable,
+} from "../tensor/kernels/elementwise_wasm.js";
 import { ELEMENTWISE_WASM_BASE64 } from "../tensor/kernels/elementwise_wasm.generated.js";
-import { decodeBase64 } from "../tensor/kernels/gemm_wasm.js";
+import { decodeBase64 } from "../tensor/kernels/base64.js";
 import { threadCount } from "../tensor/kernels/gemm_threads.js";
 import { spawnWorker, workersReady, type WorkerHandle } from "../tensor/kernels/workers.js";
 import type { NDArray } from "../tensor/ndarray.js";
@@ -127,10 +131,10 @@ const WORKER_SOURCE = `"use strict";
       return ex[name];
     };
     const fns = {};
-    for (const op of ["exp", "log", "log1p", "expm1", "tanh", "sigmoid", "erf", "sqrt", "rsqrt", "abs", "neg"]) {
+    for (const op of ${JSON.stringify(WASM_UNARY_OPS)}) {
       fns[op] = [need(op + "_f32"), need(op + "_f64")];
     }
-    for (const op of ["add", "sub", "mul", "div", "maximum", "minimum"]) {
+    for (const op of ${JSON.stringify(WASM_BINARY_OPS)}) {
       for (const f of ["vv", "sv", "vs"]) fns[op + f] = [need(op + "_f32_" + f), need(op + "_f64_" + f)];
     }
     const mem = ex.memory.buffer;

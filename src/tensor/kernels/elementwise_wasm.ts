@@ -22,6 +22,7 @@
  * switches the path off (for comparisons and tests).
  */
 import type { DataArray } from "../dtype.js";
+import { decodeBase64 } from "./base64.js";
 import { ELEMENTWISE_WASM_BASE64 } from "./elementwise_wasm.generated.js";
 
 /** Unary ops with a WebAssembly kernel. */
@@ -107,13 +108,6 @@ interface Kernels {
 
 let kernels: Kernels | null | undefined;
 let enabled = true;
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
 
 function bind(instance: WebAssembly.Instance): Kernels {
   const ex = instance.exports as Record<string, unknown>;

@@ -27,7 +27,6 @@
 import type { DataArray } from "../dtype.js";
 import {
   ROW_STRIPS,
-  decodeBase64,
   aLines,
   bLines,
   place,
@@ -35,6 +34,7 @@ import {
   type GemmKernel,
   type PackLines,
 } from "./gemm_wasm.js";
+import { decodeBase64 } from "./base64.js";
 import { GEMM_WASM_SHARED_BASE64 } from "./gemm_wasm_shared.generated.js";
 import { isNode, nodeBuiltin, spawnWorker, workersReady, type WorkerHandle } from "./workers.js";
 

@@ -9,6 +9,7 @@
  * `setWasmGemmEnabled(false)` switches it off (for comparisons and tests).
  */
 import type { DataArray } from "../dtype.js";
+import { decodeBase64 } from "./base64.js";
 import { GEMM_WASM_BASE64 } from "./gemm_wasm.generated.js";
 import { packStrips } from "./pack.js";
 
@@ -39,14 +40,6 @@ interface Kernels {
 
 let kernels: Kernels | null | undefined;
 let enabled = true;
-
-/** The bytes of a base64 string (atob: in browsers and Node alike). */
-export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
 
 function load(): Kernels | null {
   if (kernels !== undefined) return kernels;
@@ -237,7 +230,7 @@ export function place(
   const es = view.BYTES_PER_ELEMENT;
   const { len, count, width, along, across } = l;
   if (asItLies(l)) {
-    const elems = placedSize(l);
+    const elems = span(l, roundUp(count, width)); // placedSize(l), the lines padded
     const n = span(l, count);
     view.set(src.subarray(off, off + n), dst);
     if (elems > n) view.fill(0, dst + n, dst + elems);
